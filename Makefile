@@ -1,0 +1,55 @@
+# Two commands: `make run` (set up and serve) and `make test` (set up and run every test).
+VENV   := .venv
+PY     := $(VENV)/bin/python
+FLASK  := $(VENV)/bin/flask --app wsgi
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+WORKERS ?= 2
+
+.PHONY: setup run db test unit unit-sqlite unit-postgres e2e bench chromium postgres clean
+
+setup: $(VENV)/.installed static/node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[test]'
+	touch $@
+
+static/node_modules/.installed: static/package.json static/package-lock.json
+	cd static && npm ci --no-audit --no-fund
+	touch $@
+
+db: setup
+	$(FLASK) db upgrade
+	$(FLASK) seed-if-empty
+
+run: db
+	@echo "Serving on http://$(HOST):$(PORT) (log in as admin@example.com / demo)"
+	$(VENV)/bin/huey_consumer crm.tasks.huey -w 1 -q & trap 'kill $$!' EXIT INT TERM; \
+	  $(FLASK) run --host $(HOST) --port $(PORT)
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium)
+
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null || \
+	  (command -v pg_ctlcluster >/dev/null 2>&1 && pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start) || \
+	  echo "PostgreSQL is not running: its tests will be skipped."
+
+test: setup chromium postgres unit-sqlite unit-postgres e2e
+
+unit-sqlite: setup
+	$(PY) -m pytest -n $(WORKERS) -q tests
+
+unit-postgres: setup
+	TEST_DATABASE=postgresql $(PY) -m pytest -n $(WORKERS) -q tests
+
+e2e: setup chromium
+	$(PY) -m pytest -n $(WORKERS) -q e2e
+
+bench: setup
+	$(PY) -m crm.bench
+
+clean:
+	rm -rf $(VENV) static/node_modules .pytest_cache

@@ -1,0 +1,61 @@
+"""Field-sales CRM: an app factory with one blueprint per feature."""
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from crm.config import Config
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(config: type = Config, **overrides) -> Flask:
+    app = Flask(__name__, template_folder="../templates", static_folder="../static",
+                instance_relative_config=True)
+    app.config.from_object(config)
+    app.config.update(overrides)
+    _init_extensions(app)
+    _register_blueprints(app)
+    from crm.errors import register_error_pages
+    from crm.cli import register_commands
+    from crm.templating import register_template_helpers
+    register_error_pages(app)
+    register_commands(app)
+    register_template_helpers(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from crm.extensions import csrf, db, limiter, login_manager, migrate
+    from crm.database import configure_sqlite
+    from crm import tasks
+    from crm import models
+
+    os.makedirs(app.instance_path, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(models.User, int(user_id))
+
+    with app.app_context():
+        configure_sqlite(db.engine)
+    tasks.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from crm import activity, admin, api, assets, auth, bulk, capture, contacts, deals, jobs, leads, lists
+    from crm import map as map_, merge, organizations, pipeline
+
+    for module in (assets, auth, leads, deals, contacts, organizations, activity, lists, admin,
+                   pipeline, map_, bulk, merge, capture, api, jobs):
+        app.register_blueprint(module.bp)
+    from crm import imports, pools
+    app.register_blueprint(pools.bp)
+    app.register_blueprint(imports.bp)

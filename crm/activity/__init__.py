@@ -1,0 +1,3 @@
+from crm.activity.routes import bp
+
+__all__ = ["bp"]

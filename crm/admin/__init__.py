@@ -1,0 +1,3 @@
+from crm.admin.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,3 @@
+from crm.api.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,133 @@
+"""JSON API over the same filter builder, permissions and services as the pages.
+
+Reads accept the browser session or `Authorization: Bearer <token>`; writes need the token
+(`flask --app wsgi api-token EMAIL` issues one), so the API is exempt from CSRF.
+"""
+import click
+from flask import Blueprint, abort, jsonify, request
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from crm.extensions import csrf, db
+from crm.models import Stage, User
+from crm.services import DomainError
+from crm.services.api_tokens import issue_token, user_for_token
+from crm.services.editing import create_record
+from crm.services.filters import filtered_select, parse_filter
+from crm.services.owners import resolve_owner
+from crm.services.permissions import can_view
+from crm.services.record_types import RECORD_TYPES
+
+bp = Blueprint("api", __name__, url_prefix="/api", cli_group=None)
+csrf.exempt(bp)
+FIELDS = {
+    "lead": ("title", "person_name", "company_name", "email", "phone", "source", "city", "country", "lat", "lng",
+             "value", "tags", "description"),
+    "deal": ("title", "value", "currency", "email", "phone", "source", "city", "country", "lat", "lng"),
+    "contact": ("name", "email", "phone", "job_title", "source", "city", "country", "lat", "lng"),
+    "organization": ("name", "email", "phone", "website", "source", "city", "country", "lat", "lng"),
+}
+READ_ONLY = ("id", "owner_id", "team_id", "territory_id", "status_id", "stage_id", "pipeline_id", "created_at", "updated_at")
+
+
+def _viewer(write: bool = False) -> User:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        user = user_for_token(db.session, header.removeprefix("Bearer ").strip())
+        if user is None:
+            abort(_error(401, "That API token is not valid."))
+        return user
+    if write or not current_user.is_authenticated:
+        abort(_error(401, "Send an API token: Authorization: Bearer <token>."))
+    return current_user
+
+
+def _error(status: int, message: str, **extra):
+    response = jsonify({"error": message, **extra})
+    response.status_code = status
+    return response
+
+
+def _type(plural: str):
+    rtype = next((t for t in RECORD_TYPES.values() if t.plural == plural), None)
+    if rtype is None:
+        abort(_error(404, f"Unknown record type {plural!r}."))
+    return rtype
+
+
+def _as_json(rtype, record) -> dict:
+    data = {name: getattr(record, name, None) for name in READ_ONLY + FIELDS[rtype.name] if hasattr(record, name)}
+    data["custom"] = record.custom or {}
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else float(v) if hasattr(v, "normalize") else v)
+            for k, v in data.items()}
+
+
+@bp.get("/<plural>")
+def list_records(plural: str):
+    """Records matching the URL filter (same arguments as the pages), 100 per page."""
+    rtype, viewer = _type(plural), _viewer()
+    flt = parse_filter(db.session, rtype, request.args, viewer)
+    if flt.errors:
+        return _error(400, "The filter is not valid.", details=flt.errors)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    stmt = filtered_select(rtype, flt, viewer)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    items = db.session.scalars(stmt.order_by(rtype.model.id).limit(100).offset((page - 1) * 100)).all()
+    return jsonify({"count": total, "page": page, "items": [_as_json(rtype, r) for r in items]})
+
+
+@bp.get("/<plural>/<int:record_id>")
+def show_record(plural: str, record_id: int):
+    """One record, if the caller may see it."""
+    rtype, viewer = _type(plural), _viewer()
+    record = db.session.get(rtype.model, record_id)
+    if record is None or not can_view(viewer, record):
+        return _error(404, f"No {rtype.label.lower()} #{record_id}.")
+    return jsonify(_as_json(rtype, record))
+
+
+@bp.post("/<plural>")
+def create(plural: str):
+    """Create a record; `owner` is an owner choice ("user:3", or a pool once pools exist)."""
+    rtype, viewer = _type(plural), _viewer(write=True)
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return _error(400, "Send a JSON object.")
+    unknown = set(payload) - set(FIELDS[rtype.name]) - {"owner", "stage"}
+    if unknown:
+        return _error(422, "Unknown fields.", fields=sorted(unknown))
+    title = rtype.title_column
+    if not str(payload.get(title, "")).strip():
+        return _error(422, f"{title} is required.", fields=[title])
+    try:
+        owner = resolve_owner(db.session, str(payload.pop("owner", "") or f"user:{viewer.id}"), viewer, rtype.name)
+        values = payload | {"owner_id": owner.id if owner else None}
+        if rtype.name == "deal":
+            values |= _stage(values.pop("stage", None))
+        else:
+            values.pop("stage", None)
+        record = create_record(db.session, rtype, values, viewer)
+    except DomainError as error:
+        db.session.rollback()
+        return _error(422, str(error))
+    db.session.commit()
+    return jsonify(_as_json(rtype, record)), 201
+
+
+def _stage(raw) -> dict:
+    stage = db.session.get(Stage, raw) if isinstance(raw, int) else None
+    if stage is None:
+        raise DomainError("A deal needs an existing pipeline stage id in `stage`.")
+    return {"stage_id": stage.id, "pipeline_id": stage.pipeline_id}
+
+
+@bp.cli.command("api-token")
+@click.argument("email")
+def api_token_command(email: str) -> None:
+    """Issue a new API token for a user (replaces the old one)."""
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+    if user is None:
+        raise click.ClickException(f"No user with the email {email}.")
+    token = issue_token(db.session, user)
+    db.session.commit()
+    click.echo(token)

@@ -1,0 +1,3 @@
+from crm.auth.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,3 @@
+from crm.bench import main
+
+main()

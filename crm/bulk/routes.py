@@ -1,0 +1,219 @@
+"""Mass change drawer, its confirmation, the batch page and Undo.
+
+Contract other views rely on (the list, the kanban, the map lasso):
+
+* ``GET`` or ``POST /bulk/drawer`` (endpoint ``bulk.drawer``) opens the drawer. Arguments (query
+  string or form body): ``type`` (lead|deal|contact|organization), the filter arguments of
+  crm/services/filters.py, ``ids`` (repeated or comma-separated; POST them when there are
+  thousands) or ``all=1`` (every record matching the filter), optional ``skip_owner`` (user id or
+  ``none``). The set is always intersected with what the viewer may edit; ticked ids outside it
+  are ignored and reported. Opening never changes anything, whatever the method.
+* For htmx requests the answer is the drawer fragment (``<aside id="bulk-drawer">``); swap it into
+  ``#drawer`` (base.html has that empty element) with ``hx-target="#drawer"``. Without JS it is a
+  full page.
+* After a change is applied the htmx response carries ``HX-Trigger: records-changed``; the list
+  refreshes #record-rows on that event (static/js/app.js) and other views may listen for it too.
+* ``/bulk/<batch_id>`` (``bulk.show_batch``) shows a batch with Undo (7 days); ``/trash``
+  (``bulk.trash``) lists deleted records with Restore; ``flask --app wsgi purge-trash --older-than 30d``.
+
+Only admins and managers (within their team) may open or apply; delete is admin-only.
+"""
+from collections.abc import Callable
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from crm.bulk.forms import ActionRequest, BadSelection, read_action, read_selection, selection_args
+from crm.extensions import db
+from crm.models import Batch, HistoryEvent, LeadStatus, Pipeline
+from crm.rendering import render, wants_fragment
+from crm.services import DomainError, PermissionDenied
+from crm.services import bulk
+from crm.services.history import describe
+from crm.services.owners import choice_label, owner_choices
+from crm.services.permissions import may_mass_change, may_purge, visible_clause
+from crm.services.record_types import RECORD_TYPES
+from crm.services.trash import UNDO_DAYS, batch_records, undo_batch, undo_state
+
+bp = Blueprint("bulk", __name__, cli_group=None)
+REFRESH_EVENT = "records-changed"
+
+
+@bp.app_context_processor
+def bulk_helpers() -> dict:
+    """`bulk_allowed()` for the list's "Mass change" button (admins and managers only)."""
+    return {"bulk_allowed": lambda: current_user.is_authenticated and may_mass_change(current_user)}
+
+
+@bp.route("/bulk/drawer", methods=["GET", "POST"])
+@login_required
+def drawer():
+    """The drawer: count, breakdown by owner and stage, the three actions. Never writes."""
+    _require(may_mass_change(current_user), "Only admins and managers can make mass changes.")
+    return _drawer(_selection(), ActionRequest(action=request.values.get("action", ""),
+                                               new_owner=request.values.get("new_owner", ""),
+                                               new_stage=_int(request.values.get("new_stage"))))
+
+
+@bp.post("/bulk/apply")
+@login_required
+def apply():
+    """Re-check the word and the count, then apply the action to the whole set in one transaction."""
+    _require(may_mass_change(current_user), "Only admins and managers can make mass changes.")
+    sel, req = _selection(), read_action(request.form)
+    _require(req.action != "delete" or may_purge(current_user), "Only admins can delete records in bulk.")
+    if req.errors:
+        return _drawer(sel, req, status=422)
+    ignored = len(bulk.ignored_ids(db.session, sel))
+    outcome, refusal = _attempt(sel, req)
+    if refusal is not None:
+        return refusal
+    db.session.commit()
+    flash(outcome.message + _left_out(ignored))
+    return _done(sel, outcome)
+
+
+def _attempt(sel: bulk.Selection, req: ActionRequest):
+    """(outcome, None), or (None, the drawer again saying why) after a rollback: nothing half-applied."""
+    try:
+        return _run(sel, req), None
+    except PermissionDenied as error:
+        db.session.rollback()
+        abort(403, str(error))
+    except bulk.StaleSelection as error:
+        db.session.rollback()
+        again = ActionRequest(req.action, new_owner=req.new_owner, new_stage=req.new_stage)
+        return None, _drawer(sel, again, status=409, message=str(error))
+    except DomainError as error:
+        db.session.rollback()
+        return None, _drawer(sel, req, status=422, message=f"{error} Nothing was changed.")
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("Mass change failed")
+        return None, _drawer(sel, req, status=500, message="The mass change failed half-way and was rolled back: "
+                                                           "nothing was changed. Try again in a moment.")
+
+
+def _left_out(ignored: int) -> str:
+    if not ignored:
+        return ""
+    return (f" {ignored:,} ticked record{'s' if ignored != 1 else ''} you cannot change "
+            f"(or no longer matching) {'were' if ignored != 1 else 'was'} left out.")
+
+
+def _run(sel: bulk.Selection, req: ActionRequest) -> bulk.Outcome:
+    expected = req.count if req.count is not None else -1  # no count seen: always ask again
+    if req.action == "reassign":
+        return bulk.reassign(db.session, sel, req.new_owner, expected=expected)
+    if req.action == "change":
+        return bulk.change_stage(db.session, sel, req.new_stage, expected=expected)
+    return bulk.delete(db.session, sel, expected=expected)
+
+
+def _done(sel: bulk.Selection, outcome: bulk.Outcome):
+    if not wants_fragment():
+        target = url_for("bulk.show_batch", batch_id=outcome.batch.id) if outcome.batch else _list_url(sel)
+        return redirect(target, code=303)
+    response = render("bulk/drawer.html", "drawer", sel=sel, outcome=outcome, list_url=_list_url(sel), page=False)
+    response.headers["HX-Trigger"] = REFRESH_EVENT
+    return response
+
+
+def _selection() -> bulk.Selection:
+    try:
+        return read_selection(db.session, request.values, current_user)
+    except BadSelection as error:
+        abort(400, str(error))
+
+
+def _drawer(sel: bulk.Selection, req: ActionRequest, status: int = 200, message: str | None = None):
+    rtype = sel.rtype
+    usable = not sel.flt.errors
+    preview = bulk.preview(db.session, sel) if usable else None
+    stages = _stage_choices(rtype.name)
+    return render("bulk/drawer.html", "drawer", status=status, sel=sel, req=req, preview=preview,
+                  message=message, hidden=selection_args(sel), list_url=_list_url(sel),
+                  owner_choices=owner_choices(db.session, current_user, rtype.name),
+                  owner_label=choice_label(db.session, req.new_owner) if req.new_owner else None,
+                  stage_choices=stages, stage_label=dict(o for _, group in stages for o in group).get(req.new_stage),
+                  may_delete=may_purge(current_user), count_phrase=lambda n: bulk.count_phrase(n, rtype),
+                  words=bulk.WORDS, page=not wants_fragment())
+
+
+def _stage_choices(name: str) -> list[tuple[str, list[tuple[int, str]]]]:
+    if name == "deal":
+        pipelines = db.session.scalars(select(Pipeline).order_by(Pipeline.position)).all()
+        return [(p.name, [(s.id, s.name) for s in p.stages]) for p in pipelines]
+    if name == "lead":
+        statuses = db.session.scalars(select(LeadStatus).order_by(LeadStatus.position)).all()
+        return [("", [(s.id, s.name) for s in statuses])]
+    return []
+
+
+def _list_url(sel: bulk.Selection) -> str:
+    return url_for(f"{sel.rtype.plural}.index") + _query(sel.flt.to_args())
+
+
+def _query(args: list[tuple[str, str]]) -> str:
+    return "?" + urlencode(args) if args else ""
+
+
+@bp.get("/bulk/<batch_id>")
+@login_required
+def show_batch(batch_id: str):
+    """What a batch did, who and when, its records, and Undo for 7 days."""
+    batch = db.get_or_404(Batch, batch_id)
+    rtype = RECORD_TYPES.get(batch.record_type)
+    pagination = events = None
+    if rtype is not None:
+        model = rtype.model
+        stmt = (select(model).where(model.id.in_(batch_records(batch)), visible_clause(model, current_user))
+                .order_by(model.id))
+        pagination = db.paginate(stmt, per_page=50, error_out=False)
+        ids = [r.id for r in pagination.items]
+        rows = db.session.scalars(select(HistoryEvent).where(
+            HistoryEvent.batch_id == batch.id, HistoryEvent.record_type == batch.record_type,
+            HistoryEvent.record_id.in_(ids)).order_by(HistoryEvent.id)).all()
+        events = {}
+        for view in describe(db.session, rows):
+            events.setdefault(view.event.record_id, []).append(view.text)
+    return render("bulk/batch.html", "batch", batch=batch, rtype=rtype, pagination=pagination,
+                  events=events or {}, state=undo_state(db.session, batch, current_user),
+                  undo_until=batch.at + timedelta(days=UNDO_DAYS))
+
+
+@bp.post("/bulk/<batch_id>/undo")
+@login_required
+def undo(batch_id: str):
+    """Put the batch's records back as they were (records changed since only when insisted)."""
+    db.get_or_404(Batch, batch_id)
+    run_and_flash(lambda: undo_batch(db.session, batch_id, current_user,
+                                     include_changed=request.form.get("undo_changed") == "1"))
+    return redirect(url_for("bulk.show_batch", batch_id=batch_id), code=303)
+
+
+def run_and_flash(operation: Callable[[], bulk.Outcome]) -> None:
+    """Commit a service's outcome and flash its message; refusals roll back and say why (403 for permission)."""
+    try:
+        outcome = operation()
+    except PermissionDenied as error:
+        db.session.rollback()
+        abort(403, str(error))
+    except DomainError as error:
+        db.session.rollback()
+        flash(f"{error} Nothing was changed.", "error")
+    else:
+        db.session.commit()
+        flash(outcome.message or "Nothing was changed.")
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        abort(403, message)
+
+
+def _int(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() and len(raw) < 12 else None

@@ -1,0 +1,3 @@
+from crm.capture.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,3 @@
+from crm.imports.routes import bp
+
+__all__ = ["bp"]

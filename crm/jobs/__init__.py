@@ -1,0 +1,3 @@
+from crm.jobs.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,3 @@
+from crm.lists.routes import bp
+
+__all__ = ["bp"]

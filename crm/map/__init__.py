@@ -1,0 +1,3 @@
+from crm.map.routes import bp
+
+__all__ = ["bp"]

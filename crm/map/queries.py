@@ -1,0 +1,65 @@
+"""What the map page needs besides pins: legend colours, location counts, territories."""
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from crm.models import LeadStatus, Pipeline, Stage, Territory, User
+from crm.services.filters import Filter, conditions
+from crm.services.record_types import RecordType
+
+PALETTE = ["#2563eb", "#f59e0b", "#16a34a", "#dc2626", "#7c3aed", "#0891b2", "#db2777",
+           "#65a30d", "#ea580c", "#4b5563", "#0d9488", "#9333ea", "#b45309", "#1e40af"]
+MAP_TYPES = ("leads", "deals", "contacts")
+
+
+@dataclass
+class LegendEntry:
+    id: int
+    name: str
+    color: str
+
+
+def legend(session: Session, rtype: RecordType) -> list[LegendEntry]:
+    """Pin colours: one per lead status or deal stage, in pipeline order."""
+    if rtype.name == "lead":
+        rows = session.execute(select(LeadStatus.id, LeadStatus.name).order_by(LeadStatus.position)).all()
+    elif rtype.name == "deal":
+        rows = session.execute(select(Stage.id, Pipeline.name + ": " + Stage.name).join(Pipeline)
+                               .order_by(Pipeline.position, Stage.position)).all()
+    else:
+        return []
+    return [LegendEntry(i, name, PALETTE[n % len(PALETTE)]) for n, (i, name) in enumerate(rows)]
+
+
+def category_column(rtype: RecordType):
+    return getattr(rtype.model, rtype.stage_column) if rtype.stage_column else None
+
+
+@dataclass
+class Located:
+    on_map: int          # records with coordinates
+    unlocated: int       # records without
+    bounds: list | None  # [[south, west], [north, east]] of those on the map
+
+
+def location_counts(session: Session, rtype: RecordType, flt: Filter, viewer: User) -> Located:
+    """How many matching records have coordinates, how many not, and where they are."""
+    model = rtype.model
+    located = case((and_(model.lat.is_not(None), model.lng.is_not(None)), 1), else_=0)
+    total, on_map, s, w, n, e = session.execute(
+        select(func.count(), func.coalesce(func.sum(located), 0), func.min(model.lat), func.min(model.lng),
+               func.max(model.lat), func.max(model.lng))
+        .select_from(model).where(*conditions(rtype, flt, viewer))).one()
+    bounds = [[s, w], [n, e]] if on_map else None
+    return Located(int(on_map), int(total - on_map), bounds)
+
+
+def territory_layers(session: Session) -> list[dict]:
+    """Territories for the map: shape, colour, owner name, record counts are left to filters."""
+    rows = session.execute(select(Territory, User.name).outerjoin(User, User.id == Territory.owner_id)
+                           .order_by(Territory.name)).all()
+    return [{"id": t.id, "name": t.name, "color": t.color, "owner": owner or "",
+             "auto_assign": t.auto_assign, "geojson": json.loads(t.geojson) if t.geojson else None}
+            for t, owner in rows]

@@ -1,0 +1,175 @@
+"""The map: filtered records as pins, lasso selection into mass change, territories."""
+import re
+from urllib.parse import urlencode
+
+import click
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, url_for
+from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_block
+from sqlalchemy import select
+
+from crm.extensions import db
+from crm.map.queries import MAP_TYPES, category_column, legend, location_counts, territory_layers
+from crm.models import Territory, User
+from crm.records.views import filter_options, get_visible
+from crm.rendering import render
+from crm.services import DomainError
+from crm.services.filters import parse_filter
+from crm.services.permissions import may_mass_change
+from crm.services.geometry import parse_viewport, read_latlngs, select_ids, viewport_points
+from crm.services.record_types import RECORD_TYPES
+from crm.services.settings import leads_enabled
+from crm.services.territories import create_territory, delete_territory, recompute_territories
+
+bp = Blueprint("map", __name__, url_prefix="/map", cli_group=None)
+
+LIST_LIMIT = 500  # a lasso selection up to this size lists each pin with a checkbox
+COMMON_ARGS = ("status", "stage", "pipeline", "custom", "ids", "trash")
+
+
+def _rtype(plural: str):
+    rtype = next((t for t in RECORD_TYPES.values() if t.plural == plural), None)
+    if rtype is None or plural not in MAP_TYPES:
+        abort(404)
+    return rtype
+
+
+def _page_context(rtype, flt) -> dict:
+    located = location_counts(db.session, rtype, flt, current_user)
+    switch_args = flt.without(*COMMON_ARGS).to_args()
+    types = [t for t in MAP_TYPES if t != "leads" or leads_enabled(db.session, current_user)]
+    colors = legend(db.session, rtype)
+    return dict(rtype=rtype, flt=flt, filter_args=flt.to_args(), options=filter_options(rtype),
+                list_url=url_for("map.index", plural=rtype.plural), on_map=located.on_map,
+                unlocated=located.unlocated, bounds=located.bounds,
+                legend=colors, legend_colors={e.id: e.color for e in colors}, territories=territory_layers(db.session),
+                types=[(RECORD_TYPES[t[:-1]], switch_args) for t in types],
+                users=db.session.execute(select(User.id, User.name).order_by(User.name)).all(),
+                tile_url=current_app.config.get("MAP_TILE_URL", ""),
+                may_mass_change=may_mass_change(current_user))
+
+
+@bp.get("", defaults={"plural": "leads"})
+@bp.get("/<plural>")
+@login_required
+def index(plural: str):
+    """The map of the filtered records; htmx filter changes get the summary block."""
+    wanted = request.args.get("type")
+    if wanted in RECORD_TYPES and RECORD_TYPES[wanted].plural != plural:
+        return _same_args(RECORD_TYPES[wanted].plural)
+    if plural == "leads" and not leads_enabled(db.session, current_user):
+        return _same_args("deals")
+    rtype = _rtype(plural)
+    flt = parse_filter(db.session, rtype, request.args, current_user)
+    return render("map/index.html", "record_rows", **_page_context(rtype, flt))
+
+
+def _same_args(plural: str):
+    """`/map?type=deal&...` -> `/map/deals?...`: the record type lives in the path."""
+    args = urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "type"])
+    return redirect(url_for("map.index", plural=plural) + (f"?{args}" if args else ""), code=303)
+
+
+@bp.get("/<plural>/points")
+@login_required
+def points(plural: str):
+    """JSON for the visible area: single pins when few, grid clusters when many."""
+    rtype = _rtype(plural)
+    flt = parse_filter(db.session, rtype, request.args, current_user)
+    try:
+        viewport = parse_viewport(request.args.get("bbox"), request.args.get("zoom"))
+    except DomainError as error:
+        return jsonify(error=str(error)), 400
+    data = viewport_points(db.session, rtype, flt, current_user, viewport, category_column(rtype))
+    return jsonify(errors=flt.errors, **data)
+
+
+@bp.get("/<plural>/<int:record_id>/popup")
+@login_required
+def popup(plural: str, record_id: int):
+    """The popup of one pin: key fields and a link to the record."""
+    rtype = _rtype(plural)
+    record = get_visible(rtype, record_id)
+    return render_block("map/index.html", "pin_popup", rtype=rtype, record=record)
+
+
+@bp.post("/<plural>/lasso")
+@login_required
+def lasso(plural: str):
+    """The records inside a drawn shape (filters and permissions applied), ready for mass change."""
+    rtype = _rtype(plural)
+    flt = parse_filter(db.session, rtype, request.form, current_user)
+    selection = {"ids": [], "notes": [], "error": None, "records": [], "shape": request.form.get("shape", "")}
+    try:
+        area = read_latlngs(selection["shape"])
+        selection["ids"] = select_ids(db.session, rtype, flt, current_user, area)
+        selection["notes"] = area.notes
+    except DomainError as error:
+        selection["error"] = str(error)
+    if 0 < len(selection["ids"]) <= LIST_LIMIT:
+        selection["records"] = _listed(rtype, selection["ids"])
+    return render("map/index.html", "map_selection", selection=selection,
+                  **_page_context(rtype, flt))
+
+
+def _listed(rtype, ids: list[int]) -> list:
+    model = rtype.model
+    return db.session.execute(
+        select(model.id, getattr(model, rtype.title_column), model.lat, model.lng, User.name)
+        .outerjoin(User, User.id == model.owner_id).where(model.id.in_(ids))
+        .order_by(getattr(model, rtype.title_column), model.id)).all()
+
+
+# -- territories -------------------------------------------------------------------------
+
+HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+@bp.post("/territories")
+@login_required
+def add_territory():
+    """Save a territory drawn on the map; records inside it join it at once."""
+    form = request.form
+    color = form.get("color", "") if HEX_COLOR.match(form.get("color", "")) else "#3b82f6"
+    owner = form.get("owner", "")
+    try:
+        territory, result = create_territory(
+            db.session, current_user, name=form.get("name", ""), area=read_latlngs(form.get("outline", "")),
+            owner_id=int(owner) if owner.isdigit() else None, auto_assign=bool(form.get("auto_assign")),
+            color=color)
+    except DomainError as error:
+        db.session.rollback()
+        flash(f"The territory was not saved: {error}", "error")
+    else:
+        db.session.commit()
+        flash(f"Territory “{territory.name}” saved: {result.moved:,} records are in it"
+              + (f", {result.reassigned:,} reassigned to its owner." if result.reassigned else "."))
+    return redirect(_back(), code=303)
+
+
+@bp.post("/territories/<int:territory_id>/delete")
+@login_required
+def remove_territory(territory_id: int):
+    """Delete a territory; its records stay, with no territory."""
+    territory = db.get_or_404(Territory, territory_id)
+    try:
+        count = delete_territory(db.session, current_user, territory)
+    except DomainError as error:
+        abort(403, str(error))
+    db.session.commit()
+    flash(f"Territory deleted; {count:,} records no longer have a territory.")
+    return redirect(_back(), code=303)
+
+
+def _back() -> str:
+    """Return to the map the form came from (only ever a map URL on this site)."""
+    target = request.form.get("next", "")
+    return target if target.startswith(url_for("map.index")) and "//" not in target else url_for("map.index")
+
+
+@bp.cli.command("recompute-territories")
+def recompute_territories_command() -> None:
+    """Re-compute every record's territory from its coordinates (set-based, in chunks)."""
+    result = recompute_territories(db.session)
+    db.session.commit()
+    click.echo(f"Territories recomputed: {result.moved:,} records moved, {result.reassigned:,} reassigned.")

@@ -1,0 +1,3 @@
+from crm.merge.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,26 @@
+"""All models, importable from one place: `from crm.models import Lead`."""
+from crm.models.users import Role, Setting, Team, User
+from crm.models.records import (
+    Contact,
+    Deal,
+    Lead,
+    LeadStatus,
+    Organization,
+    Pipeline,
+    Stage,
+    Territory,
+)
+from crm.models.engagement import Activity, EmailMessage, Note
+from crm.models.history import Batch, HistoryEvent
+from crm.models.custom_fields import CustomField
+from crm.models.saved_lists import SavedList
+from crm.models.jobs import Job, Notification
+from crm.models.pools import CaptureForm, ImportJob, ImportMapping, Pool, PoolMember, PoolTurn
+from crm.models.merges import MergeLink, MergeMove
+from crm.models import map as _map_indexes  # noqa: F401  (indexes for the map queries)
+
+__all__ = [
+    "Activity", "Batch", "Contact", "CustomField", "Deal", "EmailMessage", "HistoryEvent",
+    "Job", "Lead", "LeadStatus", "MergeLink", "MergeMove", "Note", "Notification", "Organization", "Pipeline", "Role", "SavedList", "Setting",
+    "Stage", "Team", "Territory", "User",
+]

@@ -1,0 +1,42 @@
+"""Append-only history: one HistoryEvent per changed field of a record, grouped by batch."""
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.extensions import db
+from crm.models.mixins import utcnow
+from crm.models.users import User
+
+
+class HistoryEvent(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(20))
+    record_id: Mapped[int]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(24))  # create | update | delete | restore | convert | merge ...
+    field: Mapped[str | None] = mapped_column(String(60))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batch.id"), index=True)
+
+    actor: Mapped[User | None] = relationship()
+
+    __table_args__ = (Index("ix_history_event_record", "record_type", "record_id"),)
+
+
+class Batch(db.Model):
+    """One multi-record operation (mass change, import, merge, bulk conversion): one feed entry."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    action: Mapped[str] = mapped_column(String(24))  # reassign | change | delete | import | merge ...
+    record_type: Mapped[str] = mapped_column(String(20))
+    count: Mapped[int] = mapped_column(default=0)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    actor: Mapped[User | None] = relationship()

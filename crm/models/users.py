@@ -1,0 +1,67 @@
+import enum
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from crm.extensions import db
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    REP = "rep"
+
+
+class Team(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    leads_enabled: Mapped[bool] = mapped_column(default=True)
+
+    members: Mapped[list["User"]] = relationship(back_populates="team")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16), default=Role.REP)
+    active: Mapped[bool] = mapped_column(default=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
+    can_convert_deals: Mapped[bool] = mapped_column(default=True)
+    api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    team: Mapped[Team | None] = relationship(back_populates="members")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users at login
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == Role.MANAGER
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Setting(db.Model):
+    """Global key/value settings, such as `use_leads` (Odoo's "Leads" switch)."""
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255))

@@ -1,0 +1,103 @@
+"""The pipeline kanban: columns per stage, load more per column, moving a card (drag or menu)."""
+from types import SimpleNamespace
+from urllib.parse import urlencode
+
+from flask import Blueprint, flash, jsonify, redirect, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from crm.extensions import db
+from crm.models import Deal, Pipeline
+from crm.models.mixins import utcnow
+from crm.records.views import filter_options
+from crm.rendering import render
+from crm.services import DomainError, PermissionDenied
+from crm.services.conversion import may_convert_deals
+from crm.services.filters import parse_filter
+from crm.services.permissions import can_edit, can_view
+from crm.services.pipeline import (
+    PAGE, board_columns, chosen_pipeline, column_cards, column_totals, move_deal, move_targets,
+    next_activities,
+)
+from crm.services.record_types import DEAL
+from crm.templating import money
+
+bp = Blueprint("pipeline", __name__)
+NOT_FILTER_ARGS = ("csrf_token", "to", "ids", "all", "type", "offset")
+
+
+@bp.get("/pipeline")
+@login_required
+def board():
+    """The kanban of one pipeline, filtered like /deals; htmx gets the board block only."""
+    flt, pipeline = _board_filter(request.args)
+    columns = board_columns(db.session, pipeline, flt, current_user)
+    cards = [deal for column in columns for deal in column.cards]
+    total = sum(c.count for c in columns)
+    return render("pipeline/board.html", "record_rows", columns=columns, total=total,
+                  pagination=SimpleNamespace(total=total),  # what the shared bulk button reads
+                  options=filter_options(DEAL),
+                  pipelines=db.session.scalars(select(Pipeline).order_by(Pipeline.position)).all(),
+                  list_url=url_for("pipeline.board"), **_card_context(flt, pipeline, cards))
+
+
+@bp.get("/pipeline/stages/<int:stage_id>/cards")
+@login_required
+def column(stage_id: int):
+    """The next cards of one column (requested when "load more" scrolls into view)."""
+    flt, pipeline = _board_filter(request.args)
+    offset = int(request.args["offset"]) if request.args.get("offset", "").isdigit() else 0
+    cards = column_cards(db.session, flt, current_user, stage_id, offset, PAGE + 1)
+    return render("pipeline/board.html", "column_cards", cards=cards[:PAGE], stage_id=stage_id,
+                  more=len(cards) > PAGE, next_offset=offset + PAGE,
+                  **_card_context(flt, pipeline, cards[:PAGE]))
+
+
+@bp.post("/pipeline/deals/<int:deal_id>/move")
+@login_required
+def move(deal_id: int):
+    """Move a deal to a stage, Won, Lost, the trash or the leads inbox (drag, or the menu)."""
+    deal = db.session.get(Deal, deal_id)
+    if deal is None or not can_view(current_user, deal):
+        return _answer("That deal does not exist or is not yours to see.", 404)
+    try:
+        message = move_deal(db.session, deal, request.form.get("to", ""), current_user)
+    except PermissionDenied as error:
+        db.session.rollback()
+        return _answer(str(error), 403)
+    except DomainError as error:
+        db.session.rollback()
+        return _answer(str(error), 409)
+    db.session.commit()
+    return _answer(message, 200, stage_id=None if deal.deleted_at else deal.stage_id)
+
+
+def _answer(message: str, status: int, stage_id: int | None = None):
+    """JSON (with fresh column totals) for the drag script; a flash and the board otherwise."""
+    args = [(k, v) for k, v in request.form.items(multi=True) if k not in NOT_FILTER_ARGS]
+    if request.accept_mimetypes.best == "application/json":
+        totals = {}
+        if status < 400:
+            flt = parse_filter(db.session, DEAL, MultiDict(args), current_user)
+            totals = {str(stage): {"count": count, "total": money(value)}
+                      for stage, (count, value) in column_totals(db.session, flt, current_user).items()}
+        return jsonify(ok=status < 400, message=message, totals=totals, stage_id=stage_id), status
+    flash(message, "error" if status >= 400 else "message")
+    return redirect(url_for("pipeline.board") + ("?" + urlencode(args) if args else ""), code=303)
+
+
+def _board_filter(args):
+    flt = parse_filter(db.session, DEAL, args, current_user)
+    pipeline = chosen_pipeline(db.session, flt.pipeline)
+    flt.pipeline = pipeline.id
+    return flt, pipeline
+
+
+def _card_context(flt, pipeline: Pipeline, cards: list[Deal]) -> dict:
+    """What the cards need: next activities, which cards the user may move, the move targets."""
+    return dict(rtype=DEAL, flt=flt, pipeline=pipeline, filter_args=flt.to_args(),
+                next_activity=next_activities(db.session, [d.id for d in cards]),
+                movable={d.id for d in cards if can_edit(current_user, d)},
+                may_convert=may_convert_deals(db.session, current_user),
+                targets=move_targets(pipeline), now=utcnow())

@@ -1,0 +1,3 @@
+from crm.pools.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,1 @@
+"""Views shared by the four record blueprints (leads, deals, contacts, organizations)."""

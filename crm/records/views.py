@@ -1,0 +1,225 @@
+"""List, show, create, edit, trash and restore for any record type, registered per blueprint."""
+from functools import partial
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from crm.extensions import db
+from crm.models import Activity, LeadStatus, Note, Pipeline, Territory, User
+from crm.models.engagement import ACTIVITY_KINDS
+from crm.records.columns import COLUMNS
+from crm.records.forms import build_form, custom_fields, form_values
+from crm.rendering import render, wants_fragment
+from crm.services import DomainError
+from crm.services import history
+from crm.services.editing import create_record, restore_record, trash_record, update_record
+from crm.services.filters import filtered_select, parse_filter
+from crm.services.permissions import can_edit, can_view, visible_clause
+from crm.services.record_types import RecordType
+
+EAGER = {"lead": ("owner", "status"), "deal": ("owner", "stage", "organization"),
+         "contact": ("owner", "organization"), "organization": ("owner",)}
+
+
+def register_record_views(bp: Blueprint, rtype: RecordType) -> None:
+    rules = [("/", "index", list_records, ["GET"]),
+             ("/new", "new", new_record, ["GET", "POST"]),
+             ("/<int:record_id>", "show", show_record, ["GET"]),
+             ("/<int:record_id>/edit", "edit", edit_record, ["GET", "POST"]),
+             ("/<int:record_id>/trash", "trash", trash, ["POST"]),
+             ("/<int:record_id>/restore", "restore", restore, ["POST"]),
+             ("/<int:record_id>/notes", "add_note", add_note, ["POST"]),
+             ("/<int:record_id>/activities", "add_activity", add_activity, ["POST"])]
+    for rule, endpoint, view, methods in rules:
+        bp.add_url_rule(rule, endpoint, login_required(partial(view, rtype)), methods=methods)
+
+
+def list_records(rtype: RecordType):
+    """The filtered, sorted, paginated list; htmx gets just the rows block."""
+    flt = parse_filter(db.session, rtype, request.args, current_user)
+    sort_key, order_by = _sort(rtype, request.args.get("sort", ""))
+    stmt = (filtered_select(rtype, flt, current_user).order_by(*order_by)
+            .options(*(selectinload(getattr(rtype.model, r)) for r in EAGER[rtype.name])))
+    page = _positive_int(request.args.get("page"), 1)
+    per_page = min(_positive_int(request.args.get("per_page"), current_app.config["PER_PAGE"]), 200)
+    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    notice = None
+    if page > 1 and page > pagination.pages:
+        notice = f"Page {page} does not exist; showing page {max(pagination.pages, 1)}."
+        pagination = db.paginate(stmt, page=max(pagination.pages, 1), per_page=per_page, error_out=False)
+    return render("records/list.html", "record_rows", rtype=rtype, flt=flt, pagination=pagination,
+                  list_url=url_for(f"{rtype.plural}.index"),
+                  columns=COLUMNS[rtype.name], sort=sort_key, notice=notice,
+                  options=filter_options(rtype), filter_args=flt.to_args())
+
+
+def filter_options(rtype: RecordType) -> dict:
+    """Choices for the filter bar: only what the viewer may see."""
+    model = rtype.model
+    owners = db.session.execute(select(User.id, User.name).order_by(User.name)).all()
+    options = {
+        "owners": owners,
+        "territories": db.session.execute(select(Territory.id, Territory.name).order_by(Territory.name)).all(),
+        "custom_fields": custom_fields(db.session, rtype.name),
+        "sources": db.session.scalars(select(model.source).distinct().where(
+            model.source != "", visible_clause(model, current_user)).order_by(model.source).limit(50)).all(),
+    }
+    if rtype.name == "lead":
+        options["statuses"] = db.session.execute(select(LeadStatus.id, LeadStatus.name).order_by(LeadStatus.position)).all()
+    if rtype.name == "deal":
+        options["pipelines"] = db.session.scalars(select(Pipeline).order_by(Pipeline.position)).all()
+    return options
+
+
+def _sort(rtype: RecordType, raw: str):
+    name = raw.lstrip("-")
+    if name not in rtype.sortable:
+        raw, name = "-created_at", "created_at"
+    column = getattr(rtype.model, name)
+    primary = column.desc() if raw.startswith("-") else column.asc()
+    return raw, (primary, rtype.model.id.desc())
+
+
+def _positive_int(raw: str | None, default: int) -> int:
+    return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 10**6 else default
+
+
+def get_visible(rtype: RecordType, record_id: int):
+    record = db.session.get(rtype.model, record_id)
+    if record is None:
+        abort(404)
+    if not can_view(current_user, record):
+        abort(403, f"You cannot see this {rtype.label.lower()}: it belongs to someone else.")
+    return record
+
+
+def get_editable(rtype: RecordType, record_id: int):
+    record = get_visible(rtype, record_id)
+    if not can_edit(current_user, record):
+        abort(403, f"You can view this {rtype.label.lower()} but not change it.")
+    if getattr(record, "converted_at", None) is not None:
+        abort(403, "This lead was converted and is read-only.")
+    return record
+
+
+def show_record(rtype: RecordType, record_id: int):
+    """The record page: details, timeline, activities and notes."""
+    record = get_visible(rtype, record_id)
+    return _show(rtype, record, "record_page")
+
+
+def _show(rtype: RecordType, record, block: str, form=None, status: int = 200):
+    events = db.session.scalars(history.timeline_select(rtype.name, record.id).limit(200)).all()
+    fk = f"{rtype.name}_id"
+    activities = db.session.scalars(select(Activity).where(getattr(Activity, fk) == record.id)
+                                    .order_by(Activity.done, Activity.due_at)).all()
+    notes = db.session.scalars(select(Note).where(getattr(Note, fk) == record.id)
+                               .order_by(Note.created_at.desc())).all()
+    custom = build_form(db.session, rtype, current_user, record).custom_fields
+    return render("records/show.html", block, status=status, rtype=rtype, record=record, form=form,
+                  timeline=history.describe(db.session, events), activities=activities, notes=notes,
+                  custom_fields=custom,
+                  editable=can_edit(current_user, record) and getattr(record, "converted_at", None) is None,
+                  activity_kinds=ACTIVITY_KINDS)
+
+
+def new_record(rtype: RecordType):
+    """Create form; on success go to the new record."""
+    form = build_form(db.session, rtype, current_user)
+    if request.method == "GET" and not form.owner.data:
+        form.owner.data = f"user:{current_user.id}"
+    if form.validate_on_submit():
+        try:
+            record = create_record(db.session, rtype, form_values(db.session, form, rtype, current_user),
+                                   current_user)
+        except DomainError as error:
+            form.owner.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"{rtype.label} “{getattr(record, rtype.title_column)}” created.")
+            return redirect(url_for(rtype.endpoint, record_id=record.id), code=303)
+    return render("records/new.html", "record_form", rtype=rtype, form=form,
+                  status=422 if form.errors else 200)
+
+
+def edit_record(rtype: RecordType, record_id: int):
+    """Edit form in place of the details; saving writes one history event per changed field."""
+    record = get_editable(rtype, record_id)
+    if record.deleted_at is not None:
+        abort(409)
+    form = build_form(db.session, rtype, current_user, record)
+    if form.validate_on_submit():
+        try:
+            changes = update_record(db.session, record, form_values(db.session, form, rtype, current_user),
+                                    current_user)
+        except DomainError as error:
+            form.owner.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(f"Saved {len(changes)} change{'s' if len(changes) != 1 else ''}." if changes else "Nothing changed.")
+            if wants_fragment():
+                return _show(rtype, record, "record_main")
+            return redirect(url_for(rtype.endpoint, record_id=record.id), code=303)
+    status = 422 if form.errors else 200
+    return _show(rtype, record, "record_detail", form=form, status=status)
+
+
+def trash(rtype: RecordType, record_id: int):
+    """Move one record to the trash."""
+    record = get_editable(rtype, record_id)
+    trash_record(db.session, record, current_user)
+    db.session.commit()
+    flash(f"{rtype.label} moved to the trash. You can restore it from there.")
+    return redirect(url_for(rtype.endpoint, record_id=record.id), code=303)
+
+
+def restore(rtype: RecordType, record_id: int):
+    """Bring one record back from the trash."""
+    record = get_editable(rtype, record_id)
+    restore_record(db.session, record, current_user)
+    db.session.commit()
+    flash(f"{rtype.label} restored.")
+    return redirect(url_for(rtype.endpoint, record_id=record.id), code=303)
+
+
+def add_note(rtype: RecordType, record_id: int):
+    """Attach a note; it shows in the timeline."""
+    record = get_editable(rtype, record_id)
+    body = (request.form.get("body") or "").strip()
+    if not body:
+        flash("A note cannot be empty.", "error")
+    else:
+        db.session.add(Note(body=body[:10000], author_id=current_user.id, **{f"{rtype.name}_id": record.id}))
+        history.log(db.session, rtype.name, record.id, current_user.id, "note", new=body[:120])
+        db.session.commit()
+    return _after_child_change(rtype, record)
+
+
+def add_activity(rtype: RecordType, record_id: int):
+    """Plan a call, meeting, task or email."""
+    from datetime import datetime
+    record = get_editable(rtype, record_id)
+    subject = (request.form.get("subject") or "").strip()
+    kind = request.form.get("kind", "task")
+    try:
+        due = datetime.fromisoformat(request.form["due_at"]) if request.form.get("due_at") else None
+    except ValueError:
+        due = None
+        flash("The due date is not a date; the activity was not added.", "error")
+        return _after_child_change(rtype, record)
+    if not subject or kind not in ACTIVITY_KINDS:
+        flash("An activity needs a subject and a kind.", "error")
+    else:
+        db.session.add(Activity(kind=kind, subject=subject[:200], due_at=due, owner_id=current_user.id,
+                                **{f"{rtype.name}_id": record.id}))
+        history.log(db.session, rtype.name, record.id, current_user.id, "activity", new=f"{kind}: {subject[:100]}")
+        db.session.commit()
+    return _after_child_change(rtype, record)
+
+
+def _after_child_change(rtype: RecordType, record):
+    if wants_fragment():
+        return _show(rtype, record, "record_side")
+    return redirect(url_for(rtype.endpoint, record_id=record.id), code=303)

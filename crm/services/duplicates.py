@@ -1,0 +1,452 @@
+"""Finding similar records: normalized email and phone, company email domain, close names.
+
+Every match says why it matched ("same email", "phone +46 8 123 45 67", "name 92%").
+
+- `find_similar(session, rtype, record_or_values, viewer=None, limit=...)`: the records like one
+  record (or like values about to be saved: create form, import, capture). One SQL query fetches
+  a small superset of candidates, Python scores them.
+- `duplicate_groups(session, rtype, viewer)`: likely duplicates across the table. Records are
+  put into blocks by key (normalized email, phone, name-token prefixes) and only pairs inside a
+  block are compared, never all pairs.
+"""
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import phonenumbers
+from rapidfuzz import fuzz
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from crm.models import User
+from crm.services.geo import country_code
+from crm.services.permissions import visible_clause
+from crm.services.record_types import RECORD_TYPES, RecordType
+
+NAME_THRESHOLD = 85  # rapidfuzz token_sort_ratio, 0..100
+LIKELY = 80  # a pair scoring this much is a likely duplicate (see WEIGHTS)
+FALLBACK_REGION = "SE"  # phone region when a record has no (known) country
+MAX_CANDIDATES = 2000
+MAX_BLOCK = 60  # larger blocks are compared within a sliding window (sorted neighbourhood)
+WINDOW = 12
+
+# Mail providers shared by strangers: two people at gmail.com are not the same company.
+# example.com/.net/.org are the reserved documentation domains (demo and test data use them).
+PUBLIC_DOMAINS = frozenset({
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
+    "yahoo.com", "ymail.com", "rocketmail.com", "icloud.com", "me.com", "mac.com", "aol.com",
+    "proton.me", "protonmail.com", "protonmail.ch", "pm.me", "gmx.com", "gmx.net", "gmx.de",
+    "web.de", "t-online.de", "mail.com", "zoho.com", "yandex.com", "yandex.ru", "mail.ru",
+    "fastmail.com", "hey.com", "tutanota.com", "tuta.io", "orange.fr", "free.fr", "laposte.net",
+    "wanadoo.fr", "libero.it", "virgilio.it", "telia.com", "qq.com", "163.com",
+    "example.com", "example.net", "example.org",
+})
+PUBLIC_PROVIDERS = frozenset({"gmail", "googlemail", "outlook", "hotmail", "live", "yahoo",
+                              "icloud", "proton", "protonmail", "gmx", "aol", "msn", "yandex"})
+LEGAL_SUFFIXES = frozenset({"ab", "ag", "aps", "as", "bv", "co", "company", "corp", "corporation",
+                            "gmbh", "inc", "kg", "limited", "llc", "ltd", "nv", "oy", "plc", "sa",
+                            "sarl", "sas", "sl", "spa", "srl", "the"})
+
+NON_WORD = re.compile(r"[^\w]+")
+NON_DIGIT = re.compile(r"\D")
+
+# What each kind of evidence weighs; a pair's score is the sum of its reasons' weights.
+WEIGHTS = {"email": 100, "phone": 90, "person": 50, "company": 40, "organization": 30, "domain": 30}
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Which columns of a record type hold a person's name, a company's name, a website."""
+
+    person: str | None = None
+    company: str | None = None
+    website: str | None = None
+    organization: str | None = None  # a link to an organization: same one is evidence
+    company_weight: int = WEIGHTS["company"]
+
+
+PROFILES = {
+    "lead": Profile(person="person_name", company="company_name"),
+    "contact": Profile(person="name", organization="organization_id"),
+    # An organization is its name: a close name alone is a likely duplicate.
+    "organization": Profile(company="name", website="website", company_weight=80),
+    "deal": Profile(organization="organization_id"),
+}
+
+
+@dataclass(slots=True)
+class Signature:
+    """The normalized facts of one record that matching compares."""
+
+    id: int | None
+    email: str = ""
+    domain: str = ""  # a company domain (never a public mail provider)
+    phone: str = ""  # E.164 ("+4681234567"), or "#digits" when no region could be found
+    person: str = ""
+    company: str = ""
+    organization: int | None = None
+
+    @property
+    def blank(self) -> bool:
+        return not (self.email or self.domain or self.phone or self.person or self.company
+                    or self.organization)
+
+
+@dataclass(frozen=True)
+class Reason:
+    kind: str
+    text: str
+    weight: int
+
+
+@dataclass
+class Match:
+    """A record similar to the probe, with the reasons why."""
+
+    id: int
+    title: str
+    reasons: list[Reason]
+
+    @property
+    def score(self) -> int:
+        return sum(r.weight for r in self.reasons)
+
+    @property
+    def why(self) -> str:
+        return ", ".join(r.text for r in self.reasons)
+
+    @property
+    def likely(self) -> bool:
+        return self.score >= LIKELY
+
+
+@dataclass
+class Group:
+    """Likely duplicates found together on the duplicates overview."""
+
+    ids: list[int]
+    score: int
+    reasons: list[str] = field(default_factory=list)
+
+
+# --- normalization -------------------------------------------------------------------------
+
+def normalize_email(raw: str | None) -> str:
+    """Lower case, no "+tag"; gmail ignores dots in the local part."""
+    email = (raw or "").strip().lower()
+    local, at, domain = email.rpartition("@")
+    if not at or not local or "." not in domain:
+        return ""
+    local = local.split("+", 1)[0]
+    if domain in ("gmail.com", "googlemail.com"):
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}"
+
+
+def is_public_domain(domain: str) -> bool:
+    return domain in PUBLIC_DOMAINS or domain.split(".", 1)[0] in PUBLIC_PROVIDERS
+
+
+def company_domain(email: str = "", website: str = "") -> str:
+    """The company's own domain from an email or a website; "" for gmail-like providers."""
+    return _company_domain(normalize_email(email), website)
+
+
+@lru_cache(maxsize=65536)
+def _company_domain(normalized_email: str, website: str) -> str:
+    domain = normalized_email.rpartition("@")[2]
+    if not domain and website:
+        domain = re.sub(r"^[a-z]+://", "", website.strip().lower()).split("/", 1)[0].split(":", 1)[0]
+    domain = domain.removeprefix("www.")
+    return "" if not domain or "." not in domain or is_public_domain(domain) else domain
+
+
+def normalize_phone(raw: str | None, country: str | None = "") -> str:
+    """E.164 via phonenumbers, with the record's country as the region of national numbers."""
+    raw = (raw or "").strip()
+    digits = NON_DIGIT.sub("", raw)
+    if len(digits) < 6:
+        return ""
+    if raw.startswith("+") and "(" not in raw:
+        # Already international: E.164 is "+" and the digits (what phonenumbers returns too);
+        # skipping the parser keeps the overview over 100,000 records fast.
+        return "+" + digits
+    return _parse_phone(raw, country_code(country or "") or FALLBACK_REGION) or "#" + digits.lstrip("0")
+
+
+@lru_cache(maxsize=65536)
+def _parse_phone(raw: str, region: str) -> str:
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_possible_number(number):
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def display_phone(key: str) -> str:
+    """"+4681234567" -> "+46 8 123 45 67"."""
+    if not key.startswith("+"):
+        return key.lstrip("#")
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(key, None),
+                                          phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return key
+
+
+@lru_cache(maxsize=131072)  # names repeat a lot; the overview normalizes every record's
+def normalize_name(raw: str | None, *, company: bool = False) -> str:
+    """Case, accents and punctuation removed ("Chloé  Müller-Berg" -> "chloe muller berg")."""
+    text = raw or ""
+    if not text.isascii():
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    words = NON_WORD.sub(" ", text.casefold()).split()
+    if company:
+        words = [w for w in words if w not in LEGAL_SUFFIXES] or words
+    return " ".join(words)
+
+
+def name_similarity(a: str, b: str) -> float:
+    """0..100, word order ignored; below NAME_THRESHOLD counts as 0."""
+    if not a or not b:
+        return 0.0
+    return fuzz.token_sort_ratio(a, b, score_cutoff=NAME_THRESHOLD)
+
+
+# --- signatures and comparison -------------------------------------------------------------
+
+def signature(rtype_name: str, values: Mapping, record_id: int | None = None) -> Signature:
+    profile = PROFILES[rtype_name]
+    get = values.get
+    email = normalize_email(get("email"))
+    return Signature(
+        id=record_id,
+        email=email,
+        domain=_company_domain(email, (get(profile.website) or "") if profile.website else ""),
+        phone=normalize_phone(get("phone"), get("country")),
+        person=normalize_name(get(profile.person)) if profile.person else "",
+        company=normalize_name(get(profile.company), company=True) if profile.company else "",
+        organization=get(profile.organization) if profile.organization else None,
+    )
+
+
+def compare(rtype_name: str, a: Signature, b: Signature) -> list[Reason]:
+    """Why b looks like a, strongest evidence first; empty when it does not."""
+    profile = PROFILES[rtype_name]
+    reasons = []
+    if a.email and a.email == b.email:
+        reasons.append(Reason("email", "same email", WEIGHTS["email"]))
+    elif a.domain and a.domain == b.domain:
+        reasons.append(Reason("domain", f"same domain {a.domain}", WEIGHTS["domain"]))
+    if a.phone and a.phone == b.phone:
+        reasons.append(Reason("phone", f"phone {display_phone(a.phone)}", WEIGHTS["phone"]))
+    if score := name_similarity(a.person, b.person):
+        reasons.append(Reason("person", _percent("name", score), WEIGHTS["person"]))
+    if score := name_similarity(a.company, b.company):
+        reasons.append(Reason("company", _percent("company", score), profile.company_weight))
+    if a.organization and a.organization == b.organization:
+        reasons.append(Reason("organization", "same organization", WEIGHTS["organization"]))
+    return reasons
+
+
+def _percent(label: str, score: float) -> str:
+    return f"same {label}" if score >= 100 else f"{label} {score:.0f}%"
+
+
+# --- one record: find_similar ----------------------------------------------------------------
+
+def find_similar(session: Session, rtype: RecordType | str, values_or_record, viewer: User | None = None,
+                 limit: int | None = 20) -> list[Match]:
+    """Records like this one (or like these form values), best first, each with its reasons.
+
+    `values_or_record` is a model instance or a mapping of column names to values (as a create
+    form, an import row or a capture submission has them). With a viewer, only records the
+    viewer may see are returned. Trashed records never match.
+    """
+    rtype = RECORD_TYPES[rtype] if isinstance(rtype, str) else rtype
+    record_id, values = _values(rtype, values_or_record)
+    probe = signature(rtype.name, values, record_id)
+    where, strong_count = _candidate_conditions(rtype, probe, session.get_bind().dialect.name)
+    if not where:
+        return []
+    model = rtype.model
+    stmt = select(*_columns(rtype)).where(model.deleted_at.is_(None), or_(*where))
+    if record_id is not None:
+        stmt = stmt.where(model.id != record_id)
+    if viewer is not None:
+        stmt = stmt.where(visible_clause(model, viewer))
+    strong = case((or_(*where[:strong_count]), 0), else_=1) if strong_count else literal(1)
+    matches = []
+    for row in session.execute(stmt.order_by(strong, model.id).limit(MAX_CANDIDATES)).mappings():
+        reasons = compare(rtype.name, probe, signature(rtype.name, row, row["id"]))
+        if reasons:
+            matches.append(Match(row["id"], row["title"], reasons))
+    matches.sort(key=lambda m: (-m.score, m.id))
+    return matches[:limit] if limit else matches
+
+
+def _values(rtype: RecordType, probe) -> tuple[int | None, Mapping]:
+    if isinstance(probe, Mapping):
+        return probe.get("id"), probe
+    columns = {c for c in _column_names(rtype)}
+    return probe.id, {name: getattr(probe, name) for name in columns}
+
+
+def _column_names(rtype: RecordType) -> list[str]:
+    profile = PROFILES[rtype.name]
+    names = ["email", "phone", "country", profile.person, profile.company, profile.website,
+             profile.organization]
+    return [n for n in names if n]
+
+
+def _columns(rtype: RecordType) -> list:
+    model = rtype.model
+    return [model.id, getattr(model, rtype.title_column).label("title"),
+            *(getattr(model, n) for n in _column_names(rtype))]
+
+
+def _candidate_conditions(rtype: RecordType, probe: Signature, dialect: str) -> tuple[list, int]:
+    """SQL that surely finds every record that could match (a superset; Python decides).
+
+    Email and phone conditions come first (their count is returned): they are fetched first
+    so that a common name cannot crowd an exact email out of the capped candidate list.
+    """
+    model, profile = rtype.model, PROFILES[rtype.name]
+    like = _like(dialect)
+    where = []
+    if probe.email:
+        local, _, domain = probe.email.partition("@")
+        if domain == "gmail.com":  # gmail ignores dots: compare without any
+            where.append(like(func.replace(model.email, ".", ""), f"{_escape(local)}%@gmailcom"))
+        else:  # "ana+crm@acme.com" is "ana@acme.com"
+            where.append(like(model.email, f"{_escape(local)}%@{_escape(domain)}"))
+    if probe.phone:
+        # The last 7 digits in order, whatever the separators ("+46 8 123 45 67", "08-1234567").
+        where.append(like(model.phone, "%" + "%".join(NON_DIGIT.sub("", probe.phone)[-7:])))
+    strong_count = len(where)
+    if probe.domain:
+        where.append(like(model.email, f"%@{_escape(probe.domain)}"))
+        if profile.website:
+            where.append(like(getattr(model, profile.website), f"%{_escape(probe.domain)}%"))
+    if profile.person and probe.person:
+        where.append(_name_like(like, getattr(model, profile.person), probe.person))
+    if profile.company and probe.company:
+        where.append(_name_like(like, getattr(model, profile.company), probe.company))
+    if profile.organization and probe.organization:
+        where.append(getattr(model, profile.organization) == probe.organization)
+    return [w for w in where if w is not None], strong_count
+
+
+def _like(dialect: str):
+    """Case-insensitive LIKE. SQLite's LIKE already ignores (ASCII) case, and lower() on every
+    row would cost a function call each; PostgreSQL needs ILIKE."""
+    if dialect == "sqlite":
+        return lambda column, pattern: column.like(pattern, escape="\\")
+    return lambda column, pattern: column.ilike(pattern, escape="\\")
+
+
+def _name_like(like, column, name: str):
+    """Every word's first three letters somewhere in the name (a typo later in a word still matches)."""
+    prefixes = [w[:3] for w in name.split() if len(w) >= 3][:4]
+    if not prefixes:
+        return None
+    return and_(*(like(column, f"%{_escape(p)}%") for p in prefixes))
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# --- the whole table: duplicate_groups -------------------------------------------------------
+
+def duplicate_groups(session: Session, rtype: RecordType | str, viewer: User) -> list[Group]:
+    """Groups of likely duplicates among the records the viewer may see, best first."""
+    rtype = RECORD_TYPES[rtype] if isinstance(rtype, str) else rtype
+    model = rtype.model
+    rows = session.execute(select(*_columns(rtype)).where(
+        model.deleted_at.is_(None), visible_clause(model, viewer)).order_by(model.id)).mappings()
+    sigs = [signature(rtype.name, row, row["id"]) for row in rows]
+    pairs = _likely_pairs(rtype.name, sigs, _blocks(sigs))
+    return _groups(pairs)
+
+
+def blocking_keys(sig: Signature) -> Iterable[str]:
+    """The blocks a record goes into; only records sharing a block are ever compared."""
+    if sig.email:
+        yield "e:" + sig.email
+    if sig.phone:
+        yield "p:" + sig.phone
+    if key := _name_key(sig.person, sig.company):
+        yield key
+
+
+@lru_cache(maxsize=131072)
+def _name_key(person: str, company: str) -> str:
+    """Sorted 3-letter prefixes of the person's words (+ the company's first), so that word
+    order and typos late in a word still land in the same block."""
+    people = " ".join(sorted(w[:3] for w in person.split()))
+    companies = " ".join(sorted(w[:3] for w in company.split()))
+    if people:
+        return f"n:{people}|{companies.split(' ')[0] if companies else ''}"
+    return f"c:{companies}" if companies else ""
+
+
+def _blocks(sigs: list[Signature]) -> list[list[int]]:
+    blocks: dict[str, list[int]] = defaultdict(list)
+    for index, sig in enumerate(sigs):
+        for key in blocking_keys(sig):
+            blocks[key].append(index)
+    return [members for members in blocks.values() if len(members) > 1]
+
+
+def _candidate_pairs(members: list[int], sigs: list[Signature]) -> Iterable[tuple[int, int]]:
+    if len(members) <= MAX_BLOCK:
+        for n, i in enumerate(members):
+            for j in members[n + 1:]:
+                yield i, j
+        return
+    ordered = sorted(members, key=lambda i: (sigs[i].person, sigs[i].company, sigs[i].id))
+    for n, i in enumerate(ordered):
+        for j in ordered[n + 1:n + 1 + WINDOW]:
+            yield min(i, j), max(i, j)
+
+
+def _likely_pairs(rtype_name: str, sigs: list[Signature], blocks: list[list[int]]) -> dict:
+    pairs: dict[tuple[int, int], list[Reason]] = {}
+    seen: set[tuple[int, int]] = set()
+    for members in blocks:
+        for pair in _candidate_pairs(members, sigs):
+            if pair in seen:
+                continue
+            seen.add(pair)
+            reasons = compare(rtype_name, sigs[pair[0]], sigs[pair[1]])
+            if sum(r.weight for r in reasons) >= LIKELY:
+                pairs[(sigs[pair[0]].id, sigs[pair[1]].id)] = reasons
+    return pairs
+
+
+def _groups(pairs: dict[tuple[int, int], list[Reason]]) -> list[Group]:
+    parent: dict[int, int] = {}
+
+    def root(i: int) -> int:
+        while parent.setdefault(i, i) != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in pairs:
+        parent[root(a)] = root(b)
+    groups: dict[int, Group] = {}
+    for (a, b), reasons in pairs.items():
+        group = groups.setdefault(root(a), Group(ids=[], score=0))
+        group.ids += [i for i in (a, b) if i not in group.ids]
+        group.score = max(group.score, sum(r.weight for r in reasons))
+        group.reasons += [r.text for r in reasons if r.text not in group.reasons]
+    for group in groups.values():
+        group.ids.sort()
+    return sorted(groups.values(), key=lambda g: (-g.score, -len(g.ids), g.ids[0]))

@@ -1,0 +1,85 @@
+"""Creating, changing, trashing and restoring single records, each change written to history."""
+from sqlalchemy.orm import Session
+
+from crm.models import User
+from crm.models.mixins import utcnow
+from crm.services import DomainError
+from crm.services import history
+from crm.services.permissions import require_edit
+from crm.services.record_types import RecordType, record_type_of
+from crm.services.territories import territory_values
+
+
+def create_record(session: Session, rtype: RecordType, values: dict, actor: User | None,
+                  *, batch_id: str | None = None):
+    values = territory_values(session, values)
+    record = rtype.model(**_with_team(session, values))
+    if actor is not None and record.owner_id is None and "owner_id" not in values:
+        record.owner_id, record.team_id = actor.id, actor.team_id
+    session.add(record)
+    session.flush()
+    history.log(session, rtype.name, record.id, actor.id if actor else None, "create", batch_id=batch_id)
+    return record
+
+
+def update_record(session: Session, record, values: dict, actor: User,
+                  *, batch_id: str | None = None) -> dict[str, tuple]:
+    """Apply the values that differ, log one event per changed field, return the changes."""
+    require_edit(actor, record)
+    if record.deleted_at is not None:
+        raise DomainError("This record is in the trash: restore it before changing it.")
+    changes = diff(record, _with_team(session, territory_values(session, values, record)))
+    for name, (_old, new) in changes.items():
+        if name.startswith("custom."):
+            record.custom = {**(record.custom or {}), name.removeprefix("custom."): new}
+        else:
+            setattr(record, name, new)
+    if changes:
+        session.flush()
+        history.log_changes(session, record_type_of(record).name, record.id, actor.id, changes,
+                            batch_id=batch_id)
+    return changes
+
+
+def diff(record, values: dict) -> dict[str, tuple]:
+    changes: dict[str, tuple] = {}
+    for name, new in values.items():
+        if name == "custom":
+            current = record.custom or {}
+            changes |= {f"custom.{k}": (current.get(k), v) for k, v in new.items()
+                        if _normal(current.get(k)) != _normal(v)}
+        elif _normal(getattr(record, name)) != _normal(new):
+            changes[name] = (getattr(record, name), new)
+    return changes
+
+
+def _normal(value):
+    if value in ("", None):
+        return None
+    if hasattr(value, "normalize"):  # Decimal("10.00") equals 10
+        return float(value)
+    return value
+
+
+def _with_team(session: Session, values: dict) -> dict:
+    """A record's team follows its owner, so the owner's team can see it."""
+    if "owner_id" in values and "team_id" not in values:
+        owner = session.get(User, values["owner_id"]) if values["owner_id"] else None
+        return {**values, "team_id": owner.team_id if owner else None}
+    return values
+
+
+def trash_record(session: Session, record, actor: User, *, batch_id: str | None = None) -> None:
+    require_edit(actor, record)
+    if record.deleted_at is None:
+        record.deleted_at, record.deleted_batch_id = utcnow(), batch_id
+        history.log(session, record_type_of(record).name, record.id, actor.id, "delete",
+                    batch_id=batch_id)
+
+
+def restore_record(session: Session, record, actor: User, *, batch_id: str | None = None) -> None:
+    require_edit(actor, record)
+    if record.deleted_at is not None:
+        record.deleted_at, record.deleted_batch_id = None, None
+        history.log(session, record_type_of(record).name, record.id, actor.id, "restore",
+                    batch_id=batch_id)

@@ -1,0 +1,274 @@
+"""The one place that knows how a filter maps to SQL.
+
+Every list, the kanban, the map, mass change and the API parse the URL's arguments with
+`parse_filter` and build their query with `filtered_select`, which also applies the viewer's
+permissions. A filter with an invalid value matches nothing (and says why): a filter that
+silently fell away would widen a mass change to the whole table.
+"""
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, time, timedelta
+from typing import Protocol
+
+from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy.orm import Session
+
+from crm.models import CustomField, LeadStatus, Pipeline, Stage, Territory, User
+from crm.services.permissions import visible_clause
+from crm.services.record_types import RecordType
+
+MAX_IDS = 100_000
+DEAL_STATUSES = ("open", "won", "lost")
+
+
+class MultiArgs(Protocol):
+    def getlist(self, key: str) -> list[str]: ...
+
+    def keys(self) -> Iterable[str]: ...
+
+
+@dataclass
+class Filter:
+    owner: list[int] = field(default_factory=list)  # 0 means "no owner"
+    stage: list[int] = field(default_factory=list)
+    status: list[str] = field(default_factory=list)  # lead status ids, or open/won/lost for deals
+    pipeline: int | None = None
+    territory: list[int] = field(default_factory=list)  # 0 means "no territory"
+    source: list[str] = field(default_factory=list)
+    q: str = ""
+    created_from: date | None = None
+    created_to: date | None = None
+    located: str = ""  # "yes" | "no" | ""
+    custom: dict[str, str] = field(default_factory=dict)
+    ids: list[int] | None = None
+    trash: bool = False
+    errors: list[str] = field(default_factory=list)
+    custom_kinds: dict[str, str] = field(default_factory=dict)
+
+    def to_args(self) -> list[tuple[str, str]]:
+        """The filter as URL arguments, in a stable order (for links, saved lists, other views)."""
+        args: list[tuple[str, str]] = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("errors", "custom_kinds") or value in (None, "", [], {}, False):
+                continue
+            if f.name == "custom":
+                args += [(f"cf_{k}", v) for k, v in sorted(value.items())]
+            elif f.name == "ids":
+                args.append(("ids", ",".join(map(str, value))))
+            elif f.name == "trash":
+                args.append(("trash", "1"))
+            elif isinstance(value, list):
+                args += [(f.name, _arg(v, f.name)) for v in value]
+            else:
+                args.append((f.name, value.isoformat() if isinstance(value, date) else str(value)))
+        return args
+
+    def without(self, *names: str) -> "Filter":
+        copy = Filter(**{f.name: getattr(self, f.name) for f in fields(self)})
+        for name in names:
+            setattr(copy, name, Filter.__dataclass_fields__[name].default_factory()
+                    if name in ("owner", "stage", "status", "territory", "source", "custom")
+                    else Filter.__dataclass_fields__[name].default)
+        return copy
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.to_args()
+
+
+def _arg(value, name: str) -> str:
+    if value == 0 and name in ("owner", "territory"):
+        return "none"
+    return str(value)
+
+
+def parse_filter(session: Session, rtype: RecordType, args: MultiArgs, viewer: User) -> Filter:
+    flt = Filter()
+    flt.owner = _ids(args.getlist("owner"), "owner", flt, me=viewer.id)
+    flt.territory = _ids(args.getlist("territory"), "territory", flt)
+    flt.source = [s.strip() for s in args.getlist("source") if s.strip()]
+    flt.q = " ".join(" ".join(args.getlist("q")).split())[:200]
+    flt.created_from = _date(args.getlist("created_from"), "created_from", flt)
+    flt.created_to = _date(args.getlist("created_to"), "created_to", flt)
+    flt.trash = "1" in args.getlist("trash")
+    located = (args.getlist("located") or [""])[0]
+    if located not in ("", "yes", "no"):
+        flt.errors.append(f"Unknown location filter {located!r}: use yes or no.")
+    flt.located = located if located in ("yes", "no") else ""
+    flt.ids = _selection(args.getlist("ids"), flt)
+    if rtype.name == "deal":
+        flt.stage = _ids(args.getlist("stage"), "stage", flt)
+        flt.pipeline = (_ids(args.getlist("pipeline")[:1], "pipeline", flt) or [None])[0]
+        flt.status = [s for s in args.getlist("status") if s]
+        for s in flt.status:
+            if s not in DEAL_STATUSES:
+                flt.errors.append(f"Unknown deal status {s!r}: use open, won or lost.")
+    elif rtype.name == "lead":
+        flt.status = [str(i) for i in _ids(args.getlist("status"), "status", flt)]
+    for key in args.keys():
+        if key.startswith("cf_"):
+            value = (args.getlist(key) or [""])[0].strip()
+            if value:
+                flt.custom[key[3:]] = value
+    _check_references(session, rtype, flt)
+    return flt
+
+
+def _ids(values: list[str], name: str, flt: Filter, me: int | None = None) -> list[int]:
+    ids = []
+    for raw in (v.strip() for v in values):
+        if not raw:
+            continue
+        if raw == "me" and me is not None:
+            ids.append(me)
+        elif raw == "none" and name in ("owner", "territory"):
+            ids.append(0)
+        elif raw.isdigit() and len(raw) < 12:
+            ids.append(int(raw))
+        else:
+            flt.errors.append(f"Unknown {name} {raw!r}.")
+    return ids
+
+
+def _date(values: list[str], name: str, flt: Filter) -> date | None:
+    raw = (values or [""])[0].strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        flt.errors.append(f"{name.replace('_', ' ').capitalize()} {raw!r} is not a date (use YYYY-MM-DD).")
+        return None
+
+
+def _selection(values: list[str], flt: Filter) -> list[int] | None:
+    raw = [part.strip() for v in values for part in v.split(",") if part.strip()]
+    if not values:
+        return None
+    if len(raw) > MAX_IDS:
+        flt.errors.append(f"A selection can hold at most {MAX_IDS:,} records.")
+        return []
+    if not all(p.isdigit() and len(p) < 12 for p in raw):
+        flt.errors.append("The selection holds ids that are not numbers.")
+        return []
+    return sorted({int(p) for p in raw})
+
+
+def _check_references(session: Session, rtype: RecordType, flt: Filter) -> None:
+    """Ids in a filter must name existing things; a typo should not look like "no results"."""
+    checks = [(User, [i for i in flt.owner if i], "owner"),
+              (Territory, [i for i in flt.territory if i], "territory"),
+              (Stage, flt.stage, "stage")]
+    if flt.pipeline:
+        checks.append((Pipeline, [flt.pipeline], "pipeline"))
+    if rtype.name == "lead":
+        checks.append((LeadStatus, [int(s) for s in flt.status], "status"))
+    for model, ids, name in checks:
+        if ids:
+            found = set(session.scalars(select(model.id).where(model.id.in_(ids))))
+            flt.errors += [f"There is no {name} #{i}." for i in ids if i not in found]
+    if flt.custom:
+        known = {f.key: f for f in session.scalars(
+            select(CustomField).where(CustomField.record_type == rtype.name))}
+        flt.errors += [f"There is no custom field {k!r}." for k in flt.custom if k not in known]
+        flt.custom_kinds = {k: known[k].kind for k in flt.custom if k in known}
+        for key, value in flt.custom.items():
+            if flt.custom_kinds.get(key) == "number" and not _is_number(value):
+                flt.errors.append(f"{known[key].label} must be a number, not {value!r}.")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def filtered_select(rtype: RecordType, flt: Filter, viewer: User, *, for_edit: bool = False,
+                    columns: tuple = ()) -> Select:
+    """SELECT of the records (or the given columns) matching the filter that the viewer may see."""
+    model = rtype.model
+    stmt = select(*columns) if columns else select(model)
+    if columns:
+        stmt = stmt.select_from(model)
+    return stmt.where(*conditions(rtype, flt, viewer, for_edit=for_edit))
+
+
+def conditions(rtype: RecordType, flt: Filter, viewer: User, *, for_edit: bool = False) -> list:
+    model = rtype.model
+    if flt.errors:
+        return [false()]
+    where = [visible_clause(model, viewer, for_edit=for_edit)]
+    where.append(model.deleted_at.is_not(None) if flt.trash else model.deleted_at.is_(None))
+    if flt.owner:
+        where.append(_in_or_null(model.owner_id, flt.owner))
+    if flt.territory:
+        where.append(_in_or_null(model.territory_id, flt.territory))
+    if flt.source:
+        where.append(model.source.in_(flt.source))
+    if flt.q:
+        where += [or_(*(getattr(model, c).ilike(f"%{_escape(word)}%", escape="\\")
+                        for c in rtype.search_columns)) for word in flt.q.split()]
+    if flt.created_from:
+        where.append(model.created_at >= datetime.combine(flt.created_from, time.min))
+    if flt.created_to:
+        where.append(model.created_at < datetime.combine(flt.created_to + timedelta(days=1), time.min))
+    if flt.located == "yes":
+        where.append(and_(model.lat.is_not(None), model.lng.is_not(None)))
+    elif flt.located == "no":
+        where.append(or_(model.lat.is_(None), model.lng.is_(None)))
+    if flt.ids is not None:
+        where.append(model.id.in_(flt.ids) if flt.ids else false())
+    where += _stage_conditions(rtype, flt)
+    where += [_custom_condition(model, key, value, flt.custom_kinds.get(key, "text"))
+              for key, value in flt.custom.items()]
+    return where
+
+
+def _stage_conditions(rtype: RecordType, flt: Filter) -> list:
+    model = rtype.model
+    where = []
+    if rtype.name == "lead" and flt.status:
+        where.append(model.status_id.in_([int(s) for s in flt.status]))
+    if rtype.name == "deal":
+        if flt.stage:
+            where.append(model.stage_id.in_(flt.stage))
+        if flt.pipeline:
+            where.append(model.pipeline_id == flt.pipeline)
+        if flt.status:
+            kinds = []
+            if "won" in flt.status:
+                kinds.append(Stage.is_won)
+            if "lost" in flt.status:
+                kinds.append(Stage.is_lost)
+            if "open" in flt.status:
+                kinds.append(and_(~Stage.is_won, ~Stage.is_lost))
+            where.append(model.stage_id.in_(select(Stage.id).where(or_(*kinds))))
+    return where
+
+
+def _custom_condition(model, key: str, value: str, kind: str):
+    element = model.custom[key]
+    if kind == "checkbox":
+        wanted = value.lower() in ("yes", "true", "1", "on")
+        return func.coalesce(element.as_boolean(), False) == wanted
+    if kind == "number":
+        return element.as_float() == float(value)
+    if kind in ("choice", "date"):
+        return element.as_string() == value
+    return func.lower(func.coalesce(element.as_string(), "")).like(
+        f"%{_escape(value.lower())}%", escape="\\")
+
+
+def _in_or_null(column, ids: list[int]):
+    real = [i for i in ids if i]
+    parts = [column.in_(real)] if real else []
+    if 0 in ids:
+        parts.append(column.is_(None))
+    return or_(*parts)
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

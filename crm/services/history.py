@@ -1,0 +1,195 @@
+"""Append-only history: writing events and turning them into sentences people read."""
+import uuid
+from dataclasses import dataclass
+from crm.models.mixins import utcnow
+
+from sqlalchemy import Select, and_, insert, or_, select
+from sqlalchemy.orm import Session
+
+from crm.models import (
+    Batch, Contact, HistoryEvent, LeadStatus, MergeLink, Organization, Pipeline, Role, Stage, Territory, User,
+)
+from crm.services.permissions import visible_clause
+from crm.services.record_types import RECORD_TYPES
+
+# Foreign-key fields whose stored ids are shown by name.
+REFERENCES = {
+    "owner_id": (User, "owner"),
+    "stage_id": (Stage, "stage"),
+    "status_id": (LeadStatus, "status"),
+    "territory_id": (Territory, "territory"),
+    "pipeline_id": (Pipeline, "pipeline"),
+    "organization_id": (Organization, "organization"),
+    "contact_id": (Contact, "contact"),
+}
+BATCH_WORDS = {"reassign": "mass change", "change": "mass change", "delete": "mass change",
+               "import": "import", "merge": "merge", "convert": "conversion", "undo": "undo",
+               "restore": "restore", "territories": "territory update"}
+
+
+def new_batch_id() -> str:
+    return str(uuid.uuid4())
+
+
+def log(session: Session, record_type: str, record_id: int, actor_id: int | None, kind: str,
+        field: str | None = None, old=None, new=None, batch_id: str | None = None) -> None:
+    session.execute(insert(HistoryEvent).values(
+        record_type=record_type, record_id=record_id, actor_id=actor_id, kind=kind, field=field,
+        old=_text(old), new=_text(new), batch_id=batch_id, at=utcnow()))
+
+
+def log_changes(session: Session, record_type: str, record_id: int, actor_id: int | None,
+                changes: dict[str, tuple], batch_id: str | None = None) -> None:
+    rows = [dict(record_type=record_type, record_id=record_id, actor_id=actor_id, kind="update",
+                 field=name, old=_text(old), new=_text(new), batch_id=batch_id, at=utcnow())
+            for name, (old, new) in changes.items()]
+    if rows:
+        session.execute(insert(HistoryEvent), rows)
+
+
+def open_batch(session: Session, actor_id: int | None, action: str, record_type: str,
+               count: int, summary: str, params: dict | None = None,
+               batch_id: str | None = None) -> Batch:
+    """A batch row and its single feed entry (record_type "batch")."""
+    batch = Batch(id=batch_id or new_batch_id(), actor_id=actor_id, action=action,
+                  record_type=record_type, count=count, summary=summary, params=params or {})
+    session.add(batch)
+    session.flush()
+    log(session, "batch", 0, actor_id, action, new=summary, batch_id=batch.id)
+    return batch
+
+
+def _text(value) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def timeline_select(record_type: str, record_id: int) -> Select:
+    """A record's events, and those of the records merged into it (events are never rewritten)."""
+    return (select(HistoryEvent)
+            .where(HistoryEvent.record_type == record_type,
+                   or_(HistoryEvent.record_id == record_id,
+                       HistoryEvent.record_id.in_(_merged_into(record_type, record_id))))
+            .order_by(HistoryEvent.at.desc(), HistoryEvent.id.desc()))
+
+
+def _merged_into(record_type: str, record_id: int) -> Select:
+    """Ids merged into the record, also through earlier merges (UNION stops at cycles)."""
+    link = MergeLink
+    live = and_(link.record_type == record_type, link.undone_at.is_(None))
+    merged = select(link.record_id).where(live, link.survivor_id == record_id).cte("merged", recursive=True)
+    merged = merged.union(select(link.record_id).where(live, link.survivor_id == merged.c.record_id))
+    return select(merged.c.record_id)
+
+
+def feed_select(viewer: User, actor_id: int | None = None) -> Select:
+    """Events across records, newest first: one entry per batch, never one per batched record."""
+    stmt = select(HistoryEvent).where(
+        or_(HistoryEvent.batch_id.is_(None), HistoryEvent.record_type == "batch"))
+    if actor_id:
+        stmt = stmt.where(HistoryEvent.actor_id == actor_id)
+    if viewer.role != Role.ADMIN:
+        stmt = stmt.where(_feed_visibility(viewer))
+    return stmt.order_by(HistoryEvent.at.desc(), HistoryEvent.id.desc())
+
+
+def _feed_visibility(viewer: User):
+    parts = [and_(HistoryEvent.record_type == name,
+                  HistoryEvent.record_id.in_(select(t.model.id).where(visible_clause(t.model, viewer))))
+             for name, t in RECORD_TYPES.items()]
+    team_actors = select(User.id).where(User.team_id == viewer.team_id) if viewer.team_id else [viewer.id]
+    parts.append(and_(HistoryEvent.record_type == "batch", HistoryEvent.actor_id.in_(team_actors)))
+    return or_(*parts)
+
+
+@dataclass
+class EventView:
+    event: HistoryEvent
+    text: str
+    record_label: str | None = None
+
+
+def describe(session: Session, events: list[HistoryEvent], *, with_record: bool = False) -> list[EventView]:
+    """Sentences for events, resolving ids to names with one query per referenced table."""
+    names = _resolve_names(session, events)
+    batches = _batches(session, events)
+    titles = _record_titles(session, events) if with_record else {}
+    views = []
+    for e in events:
+        views.append(EventView(e, _sentence(e, names, batches.get(e.batch_id)),
+                               titles.get((e.record_type, e.record_id))))
+    return views
+
+
+def _sentence(e: HistoryEvent, names: dict, batch: Batch | None) -> str:
+    actor = e.actor.name if e.actor else "System"
+    if e.record_type == "batch":
+        return e.new or f"{actor} ran a {e.kind}"
+    if e.kind == "update" and e.field:
+        text = _field_change(e, names)
+    else:
+        text = {
+            "create": "created", "delete": "moved to trash", "restore": "restored from trash",
+            "purge": "purged for good", "convert": f"converted: {e.new or ''}".strip(": "),
+            "merge": f"merged: {e.new or ''}".strip(": "), "note": f"note added: {e.new or ''}",
+            "activity": f"activity planned: {e.new or ''}",
+        }.get(e.kind, e.new or e.kind)
+    if batch is not None:
+        return f"{text} ({BATCH_WORDS.get(batch.action, batch.action)} by {actor})"
+    return text
+
+
+def _field_change(e: HistoryEvent, names: dict) -> str:
+    label = REFERENCES.get(e.field, (None, e.field.replace("_", " ")))[1]
+    if e.field.startswith("custom."):
+        label = e.field.removeprefix("custom.").replace("_", " ")
+    old, new = (_display(e.field, v, names) for v in (e.old, e.new))
+    if old is None:
+        return f"{label} set to {new}"
+    if new is None:
+        return f"{label} cleared (was {old})"
+    return f"{label} changed from {old} to {new}"
+
+
+def _display(field: str, value: str | None, names: dict) -> str | None:
+    if value is None:
+        return None
+    if field in REFERENCES and value.isdigit():
+        return names.get((field, int(value)), f"#{value}")
+    return value
+
+
+def _resolve_names(session: Session, events: list[HistoryEvent]) -> dict:
+    wanted: dict[str, set[int]] = {}
+    for e in events:
+        if e.field in REFERENCES:
+            for v in (e.old, e.new):
+                if v and v.isdigit():
+                    wanted.setdefault(e.field, set()).add(int(v))
+    names = {}
+    for field, ids in wanted.items():
+        model = REFERENCES[field][0]
+        for obj in session.scalars(select(model).where(model.id.in_(ids))):
+            names[(field, obj.id)] = obj.name
+    return names
+
+
+def _batches(session: Session, events: list[HistoryEvent]) -> dict[str, Batch]:
+    ids = {e.batch_id for e in events if e.batch_id}
+    return {b.id: b for b in session.scalars(select(Batch).where(Batch.id.in_(ids)))} if ids else {}
+
+
+def _record_titles(session: Session, events: list[HistoryEvent]) -> dict:
+    titles = {}
+    for name, rtype in RECORD_TYPES.items():
+        ids = {e.record_id for e in events if e.record_type == name}
+        if ids:
+            col = getattr(rtype.model, rtype.title_column)
+            for rid, title in session.execute(select(rtype.model.id, col).where(rtype.model.id.in_(ids))):
+                titles[(name, rid)] = title
+    return titles

@@ -1,0 +1,125 @@
+"""Owner resolution: the one place that turns an owner choice ("user:3" or "pool:2") into a user.
+
+Every entry point (record forms, mass change, import, web capture, conversion, API) calls this
+module, so a pool's shared pointer is advanced the same way everywhere.
+"""
+from sqlalchemy import Select, literal, select
+from sqlalchemy.orm import Session
+
+from crm.models import Role, User
+from crm.services import DomainError
+from crm.services import pools
+
+
+def owner_choices(session: Session, viewer: User, record_type: str) -> list[tuple[str, str]]:
+    """Owners the viewer may hand records to, as (form value, label); pools of this record type too."""
+    stmt = select(User).where(User.active).order_by(User.name)
+    if viewer.role == Role.MANAGER:
+        stmt = stmt.where(User.team_id == viewer.team_id)
+    elif viewer.role == Role.REP:
+        stmt = stmt.where(User.id == viewer.id)
+    choices = [(f"user:{u.id}", u.name) for u in session.scalars(stmt)]
+    if may_use_pools(viewer):
+        choices += [(f"pool:{p.id}", p.label) for p in pools.pools_for(session, record_type)
+                    if _pool_fits_team(p, viewer)]
+    return choices
+
+
+def _pool_fits_team(pool, viewer: User | None) -> bool:
+    """A manager may use a pool only when every member is in the manager's team."""
+    if viewer is None or viewer.role != Role.MANAGER:
+        return True
+    return all(m.user.team_id == viewer.team_id for m in pool.members)
+
+
+def may_use_pools(viewer: User | None) -> bool:
+    """Admins, managers and the system (viewer None: capture forms, integrations) route through pools."""
+    return viewer is None or viewer.role in (Role.ADMIN, Role.MANAGER)
+
+
+def resolve_owner(session: Session, choice: str, viewer: User | None, record_type: str) -> User | None:
+    """The user a record gets for an owner choice ("user:3", "3", "pool:2" or ""), checked against rules.
+
+    A pool choice takes the pool's next turn (the pointer advances), so call it once per record.
+    `viewer` None means the system (a public form, an integration) and skips the viewer's limits.
+    """
+    kind, ident = parse_choice(choice)
+    if kind is None:
+        return None
+    if kind == "pool":
+        _check_pool(session, ident, viewer, record_type)
+        return session.get(User, pools.next_member(session, ident))
+    user = session.get(User, ident)
+    check_assignable(user, viewer)
+    return user
+
+
+def resolve_owner_id(session: Session, choice: str, viewer: User | None, record_type: str) -> int | None:
+    """resolve_owner for callers that only need the id (API, integrations, services)."""
+    owner = resolve_owner(session, choice, viewer, record_type)
+    return owner.id if owner else None
+
+
+def resolve_owner_bulk(session: Session, choice: str, viewer: User | None, record_type: str,
+                       ids: Select) -> Select:
+    """(record_id, owner_id) for every id selected by `ids` (one id column), set-based.
+
+    A user choice gives every record that user; a pool choice spreads the records across its
+    members in turn (ordered by record id), reserving all turns with one pointer update. Run it
+    once and use the result in the same transaction (e.g. UPDATE ... FROM and history INSERT ...
+    SELECT) BEFORE the update changes which ids `ids` selects (or pass a fixed id list).
+    """
+    kind, ident = parse_choice(choice)
+    if kind == "pool":
+        _check_pool(session, ident, viewer, record_type)
+        return pools.spread_select(session, ident, ids)
+    owner_id = None
+    if kind == "user":
+        user = session.get(User, ident)
+        check_assignable(user, viewer)
+        owner_id = user.id
+    inner = ids.subquery()
+    return select(inner.c[0].label("record_id"), literal(owner_id).label("owner_id"))
+
+
+def parse_choice(choice: str | None) -> tuple[str | None, int]:
+    """("user", 3), ("pool", 2) or (None, 0) for no owner; DomainError for anything else."""
+    choice = (choice or "").strip()
+    if not choice:
+        return None, 0
+    kind, _, raw = choice.rpartition(":")
+    if kind not in ("", "user", "pool") or not raw.isdigit():
+        raise DomainError(f"Unknown owner {choice!r}.")
+    return kind or "user", int(raw)
+
+
+def choice_label(session: Session, choice: str) -> str:
+    """What an owner choice is called on screen ("Ana Ruiz", "Pool: Inbound EU (round robin)")."""
+    try:
+        kind, ident = parse_choice(choice)
+    except DomainError:
+        return choice
+    if kind is None:
+        return "No owner"
+    obj = session.get(pools.Pool if kind == "pool" else User, ident)
+    return (obj.label if kind == "pool" else obj.name) if obj else choice
+
+
+def _check_pool(session: Session, pool_id: int, viewer: User | None, record_type: str) -> None:
+    if not may_use_pools(viewer):
+        raise DomainError("Only admins and managers can hand records to a distribution pool.")
+    if not _pool_fits_team(pools.get_pool(session, pool_id, record_type), viewer):
+        raise DomainError("That pool hands records to people outside your team.")
+
+
+def check_assignable(user: User | None, viewer: User | None) -> None:
+    if user is None:
+        raise DomainError("That owner does not exist.")
+    if not user.active:
+        raise DomainError(f"{user.name} is inactive and cannot own records.")
+    if viewer is None:
+        return
+    if viewer.role == Role.MANAGER and user.team_id != viewer.team_id:
+        raise DomainError(f"{user.name} is not in your team.")
+    if viewer.role == Role.REP and user.id != viewer.id:
+        raise DomainError("Reps can only assign records to themselves.")

@@ -1,0 +1,35 @@
+"""Smart lists: a named filter of one record type, private or shared with the owner's team."""
+from urllib.parse import urlencode
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from crm.models import SavedList, User
+from crm.services import DomainError, PermissionDenied
+from crm.services.filters import Filter
+
+
+def save_list(session: Session, owner: User, name: str, record_type: str, flt: Filter,
+              shared: bool) -> SavedList:
+    name = " ".join(name.split())[:80]
+    if not name:
+        raise DomainError("Give the smart list a name.")
+    if flt.errors:
+        raise DomainError("Fix the filter before saving it: " + " ".join(flt.errors))
+    saved = SavedList(name=name, record_type=record_type, query=urlencode(flt.to_args()),
+                      owner_id=owner.id, team_id=owner.team_id, shared=shared and owner.team_id is not None)
+    session.add(saved)
+    return saved
+
+
+def visible_lists(viewer: User) -> Select:
+    """The viewer's own lists and the lists shared with the viewer's team."""
+    shared = (SavedList.shared & (SavedList.team_id == viewer.team_id)) if viewer.team_id else False
+    return (select(SavedList).where(or_(SavedList.owner_id == viewer.id, shared))
+            .order_by(SavedList.record_type, SavedList.name))
+
+
+def delete_list(session: Session, saved: SavedList, viewer: User) -> None:
+    if saved.owner_id != viewer.id and not viewer.is_admin:
+        raise PermissionDenied("Only the person who saved a smart list can delete it.")
+    session.delete(saved)

@@ -1,0 +1,21 @@
+"""Global settings and the "use leads" switch (global, then per team)."""
+from sqlalchemy.orm import Session
+
+from crm.models import Setting, Team, User
+
+
+def get_setting(session: Session, key: str, default: str = "") -> str:
+    row = session.get(Setting, key)
+    return row.value if row else default
+
+
+def set_setting(session: Session, key: str, value: str) -> None:
+    session.merge(Setting(key=key, value=value))
+
+
+def leads_enabled(session: Session, user: User | None = None) -> bool:
+    """Leads are on unless switched off globally or for the user's team."""
+    if get_setting(session, "use_leads", "yes") != "yes":
+        return False
+    team = session.get(Team, user.team_id) if user is not None and user.team_id else None
+    return team.leads_enabled if team else True

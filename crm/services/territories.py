@@ -1,0 +1,259 @@
+"""Territories: named areas with an owner. Which territory a record lies in, kept up to date.
+
+A record's territory is the smallest territory that contains its coordinates (an STRtree finds
+the candidates). A record that enters a territory whose owner auto-assigns gets that owner
+(and the owner's team). Deleting a territory leaves its records where they are, unassigned.
+"""
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from shapely import STRtree
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from crm.models import HistoryEvent, Territory, User
+from crm.models.mixins import utcnow
+from crm.services import DomainError, PermissionDenied
+from crm.services import history
+from crm.services.geometry import Shape, read_geojson
+from crm.services.record_types import RECORD_TYPES, RecordType
+
+CHUNK = 5_000
+INDEX_KEY = "territory_index"
+
+
+@dataclass
+class TerritoryIndex:
+    """Territory shapes in an STRtree, smallest first so overlaps resolve to the smaller one."""
+
+    ids: list[int]
+    owners: list[int | None]   # the owner to assign, only for auto-assigning territories
+    tree: STRtree
+
+    def lookup(self, lats: np.ndarray, lngs: np.ndarray) -> list[int | None]:
+        """The territory index (into ids) for each point, or None."""
+        found: list[int | None] = [None] * len(lats)
+        if not len(lats) or not self.ids:
+            return found
+        points = shapely.points(np.asarray(lngs, float), np.asarray(lats, float))
+        point_idx, tree_idx = self.tree.query(points, predicate="intersects")
+        for p, t in sorted(zip(point_idx.tolist(), tree_idx.tolist()), key=lambda pair: -pair[1]):
+            found[p] = t  # descending order: the smallest territory (lowest index) is written last
+        return found
+
+
+def build_index(session: Session) -> TerritoryIndex:
+    shapes = []
+    for t in session.scalars(select(Territory)):
+        try:
+            shapes.append((read_geojson(t.geojson).geometry, t))
+        except DomainError:
+            continue  # an unreadable stored shape assigns nothing rather than failing every save
+    shapes.sort(key=lambda pair: (pair[0].area, pair[1].id))
+    return TerritoryIndex(ids=[t.id for _, t in shapes],
+                          owners=[t.owner_id if t.auto_assign else None for _, t in shapes],
+                          tree=STRtree([g for g, _ in shapes]))
+
+
+def _cached_index(session: Session) -> TerritoryIndex:
+    """One index per session (a request, an import): saving many records must not rebuild it each time.
+
+    Creating or deleting a territory drops it; a new request starts with a new session.
+    """
+    if INDEX_KEY not in session.info:
+        session.info[INDEX_KEY] = build_index(session)
+    return session.info[INDEX_KEY]
+
+
+def territory_values(session: Session, values: dict, record=None) -> dict:
+    """`values` plus territory_id (and an auto-assigned owner_id) when the location changes.
+
+    Called by editing.create_record/update_record before the change is applied and logged.
+    """
+    if "lat" not in values and "lng" not in values:
+        return values
+    lat = values.get("lat", getattr(record, "lat", None))
+    lng = values.get("lng", getattr(record, "lng", None))
+    if record is not None and (lat, lng) == (record.lat, record.lng):
+        return values
+    if lat is None or lng is None:
+        return {**values, "territory_id": None}
+    index = _cached_index(session)
+    hit = index.lookup(np.array([lat]), np.array([lng]))[0]
+    out = {**values, "territory_id": index.ids[hit] if hit is not None else None}
+    if hit is not None and index.owners[hit] and out["territory_id"] != getattr(record, "territory_id", None):
+        out["owner_id"] = index.owners[hit]
+    return out
+
+
+# -- bulk recompute ----------------------------------------------------------------------
+
+@dataclass
+class Recomputed:
+    moved: int = 0        # records whose territory changed
+    reassigned: int = 0   # of those, records that got the territory's owner
+
+
+def recompute_territories(session: Session, actor: User | None = None, *,
+                          record_history: bool = True, only_territory: int | None = None,
+                          bounds: tuple[float, float, float, float] | None = None) -> Recomputed:
+    """Set every record's territory from its coordinates, in chunks of set-based UPDATEs.
+
+    `bounds` (west, south, east, north) and `only_territory` narrow the work to the records a
+    changed territory can affect: those in its box and those that were in it.
+    """
+    index = build_index(session)
+    users = {u.id: u.team_id for u in session.scalars(select(User))}
+    result = Recomputed()
+    batch_id = history.new_batch_id() if record_history else None
+    events: list[dict] = []
+    for rtype in RECORD_TYPES.values():
+        for rows in _chunks(session, rtype, bounds, only_territory):
+            moves = _moves(index, rows)
+            _apply(session, rtype, moves, index, users, result, events if record_history else None,
+                   actor, batch_id)
+    if record_history and (result.moved or events):
+        summary = (f"{actor.name if actor else 'System'} recomputed territories: "
+                   f"{result.moved:,} records moved, {result.reassigned:,} reassigned")
+        history.open_batch(session, actor.id if actor else None, "territories", "mixed",
+                           result.moved, summary, batch_id=batch_id)
+        for start in range(0, len(events), CHUNK):
+            session.execute(insert(HistoryEvent), events[start:start + CHUNK])
+    return result
+
+
+def _chunks(session: Session, rtype: RecordType, bounds, only_territory):
+    """(id, lat, lng, territory_id, owner_id) rows in id order, CHUNK at a time (keyset paging)."""
+    model = rtype.model
+    stmt = select(model.id, model.lat, model.lng, model.territory_id, model.owner_id)
+    if bounds is not None:
+        west, south, east, north = bounds
+        inside = model.lat.between(south, north) & model.lng.between(west, east)
+        stmt = stmt.where(inside | (model.territory_id == only_territory) if only_territory else inside)
+    last = 0
+    while True:
+        rows = session.execute(stmt.where(model.id > last).order_by(model.id).limit(CHUNK)).all()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1][0]
+
+
+def _moves(index: TerritoryIndex, rows) -> dict[int | None, list[tuple[int, int | None, int | None]]]:
+    """New territory id -> [(record id, old territory id, owner id)] for the records that change."""
+    located = [r for r in rows if r[1] is not None and r[2] is not None]
+    hits = index.lookup(np.array([r[1] for r in located]), np.array([r[2] for r in located]))
+    target = {r[0]: (index.ids[h] if h is not None else None) for r, h in zip(located, hits)}
+    moves: dict[int | None, list] = defaultdict(list)
+    for rid, _lat, _lng, old, owner in rows:
+        new = target.get(rid)
+        if new != old:
+            moves[new].append((rid, old, owner))
+    return moves
+
+
+def _apply(session, rtype, moves, index, users, result, events, actor, batch_id) -> None:
+    model = rtype.model
+    owner_of = {tid: index.owners[i] for i, tid in enumerate(index.ids)}
+    now = utcnow()
+    for new, records in moves.items():
+        ids = [rid for rid, _, _ in records]
+        session.execute(update(model).where(model.id.in_(ids)).values(territory_id=new)
+                        .execution_options(synchronize_session=False))
+        result.moved += len(ids)
+        owner = owner_of.get(new)
+        taken = [(rid, old_owner) for rid, _, old_owner in records if owner and old_owner != owner]
+        if taken:
+            session.execute(update(model).where(model.id.in_([rid for rid, _ in taken]))
+                            .values(owner_id=owner, team_id=users.get(owner))
+                            .execution_options(synchronize_session=False))
+            result.reassigned += len(taken)
+        if events is not None:
+            base = dict(record_type=rtype.name, actor_id=actor.id if actor else None, kind="update",
+                        batch_id=batch_id, at=now)
+            events += [dict(base, record_id=rid, field="territory_id", old=_s(old), new=_s(new))
+                       for rid, old, _ in records]
+            events += [dict(base, record_id=rid, field="owner_id", old=_s(old), new=_s(owner))
+                       for rid, old in taken]
+
+
+def _s(value) -> str | None:
+    return None if value is None else str(value)
+
+
+# -- managing territories ----------------------------------------------------------------
+
+def _require_admin(actor: User) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied("Only admins can manage territories.")
+
+
+def create_territory(session: Session, actor: User, *, name: str, area: Shape,
+                     owner_id: int | None, auto_assign: bool, color: str = "#3b82f6") -> tuple[Territory, Recomputed]:
+    """A new territory; the records inside it are assigned to it at once."""
+    _require_admin(actor)
+    name = " ".join(name.split())[:80]
+    if not name:
+        raise DomainError("Give the territory a name.")
+    if session.scalar(select(Territory.id).where(Territory.name == name)):
+        raise DomainError(f"There is already a territory called “{name}”.")
+    if owner_id is not None and session.get(User, owner_id) is None:
+        raise DomainError("Pick an owner from the list.")
+    if auto_assign and owner_id is None:
+        raise DomainError("Auto-assign needs an owner: pick one, or untick auto-assign.")
+    territory = Territory(name=name, geojson=area.to_geojson(), owner_id=owner_id,
+                          auto_assign=auto_assign, color=color)
+    session.add(territory)
+    session.flush()
+    session.info.pop(INDEX_KEY, None)
+    return territory, recompute_territories(session, actor, bounds=area.geometry.bounds)
+
+
+def delete_territory(session: Session, actor: User, territory: Territory) -> int:
+    """Remove a territory; its records stay, with no territory (one history event each)."""
+    _require_admin(actor)
+    members = {rtype: session.scalars(select(rtype.model.id).where(rtype.model.territory_id == territory.id)).all()
+               for rtype in RECORD_TYPES.values()}
+    count = sum(len(ids) for ids in members.values())
+    batch = history.open_batch(session, actor.id, "territories", "mixed", count,
+                               f"{actor.name} deleted territory {territory.name} ({count:,} records unassigned)")
+    for rtype, ids in members.items():
+        for start in range(0, len(ids), CHUNK):
+            part = ids[start:start + CHUNK]
+            session.execute(update(rtype.model).where(rtype.model.id.in_(part)).values(territory_id=None)
+                            .execution_options(synchronize_session=False))
+            session.execute(insert(HistoryEvent), [
+                dict(record_type=rtype.name, record_id=rid, actor_id=actor.id, kind="update",
+                     field="territory_id", old=str(territory.id), new=None, batch_id=batch.id,
+                     at=utcnow()) for rid in part])
+    session.delete(territory)
+    session.flush()
+    session.info.pop(INDEX_KEY, None)
+    return count
+
+
+# -- demo --------------------------------------------------------------------------------
+
+DEMO_TERRITORIES = [
+    # name, owner email, colour, outline as [lat, lng]
+    ("Iberia", "rep4@example.com", "#e4572e",
+     [[43.9, -9.8], [43.9, 3.6], [41.5, 3.6], [36.0, -1.5], [35.8, -6.0], [36.8, -9.8]]),
+    ("Benelux", "rep2@example.com", "#17bebb",
+     [[53.7, 3.0], [53.7, 7.3], [49.4, 6.6], [49.4, 2.4], [51.2, 2.4]]),
+    ("Scandinavia South", "rep1@example.com", "#76b041",
+     [[61.0, 10.5], [61.0, 18.9], [55.2, 14.8], [55.2, 12.3], [58.9, 10.5]]),
+]
+
+
+def seed_demo_territories(session: Session) -> None:
+    """A few territories so the demo map has some; they never auto-assign (seeded owners stay)."""
+    from crm.services.geometry import read_latlngs
+    owners = dict(session.execute(select(User.email, User.id)).all())
+    for name, email, color, outline in DEMO_TERRITORIES:
+        session.add(Territory(name=name, geojson=read_latlngs(outline).to_geojson(),
+                              owner_id=owners.get(email), auto_assign=False, color=color))
+    session.flush()
+    session.info.pop(INDEX_KEY, None)
+    recompute_territories(session, record_history=False)

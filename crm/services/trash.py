@@ -1,0 +1,247 @@
+"""Undo a mass change, restore deleted records, purge the trash: the way back from crm.services.bulk.
+
+Undo (7 days) restores exactly the previous values the batch's history events recorded. Records
+changed again since (a later event on the same field, or moved to the trash) are reported and left
+alone unless the user insists. Every step reuses the bulk engine (`bulk.run`): one transaction,
+set-based SQL, history first, one batch and feed entry.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Integer, String, case, cast, delete, exists, func, insert, literal, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from crm.extensions import db
+from crm.models import Batch, HistoryEvent, User
+from crm.models.mixins import utcnow
+from crm.services import DomainError, PermissionDenied
+from crm.services.bulk import PICK, Change, Outcome, _begin_write, _count, _pick, run
+from crm.services.history import open_batch
+from crm.services.permissions import may_mass_change, may_purge, visible_clause
+from crm.services.record_types import RECORD_TYPES, RecordType, record_type
+
+UNDO_DAYS = 7
+UNDOABLE = ("reassign", "change", "delete", "import")
+CHILD_TABLES = ("activity", "note", "email_message")
+
+
+@dataclass
+class UndoState:
+    """What Undo would do now, for the batch page."""
+
+    possible: bool
+    reason: str  # why not, when not possible
+    records: int  # records of the batch the viewer may change
+    changed_since: int  # of those, changed again since (left alone unless insisted)
+    hidden: int  # records of the batch the viewer may not change
+
+
+def batch_records(batch: Batch):
+    """SELECT of the distinct ids of the records a batch touched."""
+    return (select(HistoryEvent.record_id).where(HistoryEvent.batch_id == batch.id,
+                                                 HistoryEvent.record_type == batch.record_type)
+            .distinct())
+
+
+def undo_state(session: Session, batch: Batch, viewer: User, now: datetime | None = None) -> UndoState:
+    rtype = RECORD_TYPES.get(batch.record_type)
+    reason = _why_not(batch, viewer, now or utcnow())
+    if rtype is None:
+        return UndoState(False, reason or "This batch cannot be undone.", 0, 0, 0)
+    model = rtype.model
+    ids = batch_records(batch)
+    total = session.scalar(select(func.count()).select_from(model).where(model.id.in_(ids))) or 0
+    mine = [model.id.in_(ids), visible_clause(model, viewer, for_edit=True)]
+    records = session.scalar(select(func.count()).select_from(model).where(*mine)) or 0
+    changed = session.scalar(select(func.count()).select_from(model).where(*mine, _changed_since(batch, model))) or 0
+    return UndoState(reason is None and records > 0, reason or ("" if records else "You cannot change any of these records."),
+                     records, changed, total - records)
+
+
+def _why_not(batch: Batch, viewer: User, now: datetime) -> str | None:
+    if batch.action not in UNDOABLE:
+        return "Only mass changes can be undone here."
+    if batch.undone_at:
+        return f"This mass change was undone on {batch.undone_at:%Y-%m-%d %H:%M}."
+    if batch.at < now - timedelta(days=UNDO_DAYS):
+        return f"Mass changes can be undone for {UNDO_DAYS} days; this one is older."
+    if not may_mass_change(viewer) or (batch.action == "delete" and not may_purge(viewer)):
+        return "Only admins and managers can undo mass changes (deletions: admins)."
+    return None
+
+
+def _changed_since(batch: Batch, model):
+    """Records with a later event on one of the batch's fields, or trashed/restored since."""
+    mine, later = aliased(HistoryEvent), aliased(HistoryEvent)
+    if batch.action == "delete":
+        return or_(model.deleted_at.is_(None), model.deleted_batch_id.is_distinct_from(batch.id))
+    fields = _fields(batch)
+    newer = exists().where(later.record_type == mine.record_type, later.record_id == mine.record_id,
+                           later.id > mine.id, later.batch_id.is_distinct_from(batch.id),
+                           or_(later.field.in_(fields), later.kind.in_(("delete", "merge", "convert"))))
+    return model.id.in_(select(mine.record_id).where(mine.batch_id == batch.id,
+                                                     mine.record_type == batch.record_type, newer))
+
+
+def _fields(batch: Batch) -> list[str]:
+    return _FIELDS[batch.action][batch.record_type]
+
+
+# The columns each kind of mass change writes (and Undo puts back).
+_FIELDS = {"reassign": {t: ["owner_id", "team_id"] for t in RECORD_TYPES},
+           "change": {"deal": ["stage_id", "pipeline_id"], "lead": ["status_id"]},
+           "import": {t: [] for t in RECORD_TYPES}}  # an import's own records: trashed/merged since
+
+
+def undo_batch(session: Session, batch_id: str, viewer: User, *, include_changed: bool = False,
+               now: datetime | None = None) -> Outcome:
+    """Put the batch's records back as they were before it (previous values from history)."""
+    now = now or utcnow()
+    batch = _get(session, batch_id)
+    reason = _why_not(batch, viewer, now)
+    if reason:
+        raise (PermissionDenied if "Only admins" in reason else DomainError)(reason)
+    rtype = record_type(batch.record_type)
+    model = rtype.model
+    where = [model.id.in_(batch_records(batch)), visible_clause(model, viewer, for_edit=True)]
+    skipped = 0 if include_changed else session.scalar(
+        select(func.count()).select_from(model).where(*where, _changed_since(batch, model))) or 0
+    if not include_changed:
+        where.append(~_changed_since(batch, model))
+    if batch.action == "delete":
+        change = _restore_change(rtype, batch, "undo", f"undid “{batch.summary}”: ")
+    elif batch.action == "import":  # the import's new records go to the trash (crm/services/importing.py)
+        from crm.services.importing import undo_change
+        change, only_created = undo_change(batch, rtype, now)
+        where += only_created
+    else:
+        change = Change("undo", {f: _previous(batch, model, f) for f in _fields(batch)},
+                        phrase=lambda n: f"undid “{batch.summary}”: {_count(n, rtype)} back as before",
+                        params={"undoes": batch.id})
+    outcome = _run_or_nothing(session, rtype, viewer, where, change, now)
+    session.execute(update(Batch).where(Batch.id == batch.id).values(undone_at=now))
+    if skipped:
+        outcome.message += (f" {_count(skipped, rtype)} changed again since and {'were' if skipped != 1 else 'was'} "
+                            "left alone (tick “Undo them too” to include them).")
+    return outcome
+
+
+def _previous(batch: Batch, model, name: str):
+    """The value the batch's event recorded as old, or the current value when it has none."""
+    old = (select(HistoryEvent.old).where(HistoryEvent.batch_id == batch.id, HistoryEvent.record_type == batch.record_type,
+                                          HistoryEvent.record_id == model.id, HistoryEvent.field == name)
+           .limit(1).scalar_subquery())
+    has = (exists().where(HistoryEvent.batch_id == batch.id, HistoryEvent.record_type == batch.record_type,
+                          HistoryEvent.record_id == model.id, HistoryEvent.field == name))
+    return case((has, cast(old, Integer)), else_=getattr(model, name))
+
+
+def _restore_change(rtype: RecordType, batch: Batch | None, action: str, prefix: str = "") -> Change:
+    return Change(action, extra={"deleted_at": None, "deleted_batch_id": None}, kind="restore",
+                  phrase=lambda n: f"{prefix}restored {_count(n, rtype)} from the trash",
+                  params={"undoes": batch.id} if batch else {})
+
+
+def _run_or_nothing(session, rtype, viewer, where, change, now) -> Outcome:
+    try:
+        outcome = run(session, rtype, viewer, where, change, expected=None, now=now)
+    except DomainError:
+        return Outcome(0, 0, None, "Nothing to undo: no record can be put back.")
+    if not outcome.changed:
+        outcome.message = "Nothing to undo: the records already have their previous values."
+    return outcome
+
+
+def restore_batch(session: Session, batch_id: str, viewer: User) -> Outcome:
+    """Bring back every record of a delete batch that is still in the trash (and the viewer may change)."""
+    batch = _get(session, batch_id)
+    if batch.action != "delete":
+        raise DomainError("Only deleted records can be restored from the trash.")
+    if not may_mass_change(viewer):
+        raise PermissionDenied("Only admins and managers can restore a whole batch; restore records one by one.")
+    rtype = record_type(batch.record_type)
+    model = rtype.model
+    where = [model.deleted_batch_id == batch.id, model.deleted_at.is_not(None),
+             visible_clause(model, viewer, for_edit=True)]
+    outcome = run(session, rtype, viewer, where, _restore_change(rtype, None, "restore"), expected=None)
+    return outcome
+
+
+def _get(session: Session, batch_id: str) -> Batch:
+    batch = session.get(Batch, batch_id)
+    if batch is None:
+        raise LookupError(batch_id)
+    return batch
+
+
+# --- the trash page -----------------------------------------------------------------------------
+
+def trash_select(rtype: RecordType, viewer: User):
+    model = rtype.model
+    return (select(model).where(model.deleted_at.is_not(None), visible_clause(model, viewer, for_edit=True))
+            .order_by(model.deleted_at.desc(), model.id.desc()))
+
+
+def trash_counts(session: Session, viewer: User) -> dict[str, int]:
+    return {name: session.scalar(select(func.count()).select_from(t.model).where(
+        t.model.deleted_at.is_not(None), visible_clause(t.model, viewer, for_edit=True))) or 0
+        for name, t in RECORD_TYPES.items()}
+
+
+def trash_batches(session: Session, viewer: User) -> list[tuple[Batch, int]]:
+    """Delete batches with records still in the trash (that the viewer may change), newest first."""
+    result = []
+    for rtype in RECORD_TYPES.values():
+        model = rtype.model
+        rows = session.execute(
+            select(Batch, func.count(model.id)).join(model, model.deleted_batch_id == Batch.id)
+            .where(model.deleted_at.is_not(None), visible_clause(model, viewer, for_edit=True))
+            .group_by(Batch.id)).all()
+        result += [(b, n) for b, n in rows]
+    return sorted(result, key=lambda r: r[0].at, reverse=True)
+
+
+# --- purge --------------------------------------------------------------------------------------
+
+def purge_trash(session: Session, older_than: timedelta, now: datetime | None = None) -> dict[str, int]:
+    """Delete for good the records in the trash for longer than `older_than`; one purge event each."""
+    now = now or utcnow()
+    cutoff = now - older_than
+    _begin_write(session)
+    purged = {}
+    for rtype in RECORD_TYPES.values():
+        model = rtype.model
+        n = _pick(session, model, [model.deleted_at.is_not(None), model.deleted_at < cutoff])
+        purged[rtype.name] = n
+        if not n:
+            continue
+        days = older_than.days
+        batch = open_batch(session, None, "purge", rtype.name, n,
+                           f"System purged {_count(n, rtype)} that were in the trash for more than "
+                           f"{days} day{'s' if days != 1 else ''}", {"older_than_days": days})
+        in_pick = model.id.in_(select(PICK.c.id))
+        session.execute(insert(HistoryEvent).from_select(
+            ["record_type", "record_id", "actor_id", "at", "kind", "batch_id"],
+            select(literal(rtype.name, String), model.id, literal(None, Integer), literal(now),
+                   literal("purge", String), literal(batch.id, String)).where(in_pick)))
+        _detach(session, model)
+        session.execute(delete(model.__table__).where(in_pick))
+    session.expire_all()
+    return purged
+
+
+def _detach(session: Session, model) -> None:
+    """Children (activities, notes, emails) go with the record; other references are cleared."""
+    target = model.__table__
+    for table in db.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            if fk.column.table is not target:
+                continue
+            refs = fk.parent.in_(select(PICK.c.id))
+            if table.name in CHILD_TABLES:
+                session.execute(delete(table).where(refs))
+            elif fk.parent.nullable:
+                session.execute(update(table).where(refs).values({fk.parent.name: None}))
+

@@ -1,0 +1,64 @@
+"""Jinja helpers: URL building that keeps the filter, number and date formats."""
+from datetime import date, datetime
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from flask import Flask, current_app, redirect, request, url_for
+from flask_login import current_user, login_required
+
+from crm.extensions import db
+from crm.services.settings import leads_enabled
+
+NAV = [("leads.index", "Leads"), ("deals.index", "Deals"), ("pipeline.board", "Pipeline"),
+       ("map.index", "Map"), ("contacts.index", "Contacts"), ("organizations.index", "Organizations"),
+       ("activity.feed", "Activity"), ("bulk.trash", "Trash"), ("imports.index", "Import"),
+       ("admin.index", "Admin")]
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["number"] = lambda n: f"{n:,}" if n is not None else ""
+    app.jinja_env.globals["query_with"] = query_with
+    app.jinja_env.globals["nav_items"] = nav_items
+    app.jinja_env.globals["view_endpoints"] = app.view_functions
+
+    @app.get("/")
+    @login_required
+    def home():
+        """Start on the leads inbox, or on deals where leads are switched off."""
+        return redirect(url_for("leads.index" if leads_enabled(db.session, current_user) else "deals.index"))
+
+
+def nav_items() -> list[tuple[str, str]]:
+    """Menu entries for features that exist and that the user may use."""
+    hidden = set()
+    if not leads_enabled(db.session, current_user):
+        hidden.add("leads.index")
+    if not current_user.is_admin:
+        hidden.add("admin.index")
+    return [(e, label) for e, label in NAV if e in current_app.view_functions and e not in hidden]
+
+
+def money(value: Decimal | float | None, currency: str = "EUR") -> str:
+    if value is None:
+        return ""
+    symbol = {"EUR": "€", "USD": "$", "GBP": "£", "SEK": "kr "}.get(currency, currency + " ")
+    return f"{symbol}{value:,.0f}"
+
+
+def when(value: datetime | date | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return value.isoformat()
+
+
+def query_with(**changes) -> str:
+    """The current query string with some arguments replaced (None removes one)."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k not in changes]
+    for key, value in changes.items():
+        if value is not None and value != "":
+            args.append((key, value))
+    return "?" + urlencode(args) if args else "?"

@@ -1,0 +1,54 @@
+"""A person logs in, filters leads, reloads, edits a lead and sees the change in its history."""
+import re
+
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from crm.extensions import db
+from crm.models import Lead
+from e2e.helpers import login, user_id
+
+
+def test_filter_leads_by_owner_survives_a_reload(page: Page, live_server, app_db):
+    login(page, live_server)
+    page.goto(f"{live_server}/leads/")
+    with app_db():
+        ana = user_id("rep1@example.com")
+        expected = db.session.scalar(select(db.func.count(Lead.id)).where(Lead.owner_id == ana))
+    page.get_by_label("Owner").select_option(label="Ana Ruiz")
+    expect(page).to_have_url(re.compile(rf"owner={ana}"))
+    expect(page.locator("#record-rows .count")).to_contain_text(f"{expected} leads")
+    page.reload()
+    expect(page.locator("#record-rows .count")).to_contain_text(f"{expected} leads")
+    expect(page.get_by_label("Owner")).to_have_value(str(ana))
+
+
+def test_editing_a_lead_shows_the_change_in_its_timeline(page: Page, live_server, app_db):
+    login(page, live_server)
+    page.goto(f"{live_server}/leads/1")
+    page.get_by_role("link", name="Edit").click()
+    page.get_by_label("Title").fill("Fleet rollout for Atlas")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name="Edit lead")).to_have_count(0)
+    expect(page.locator("#timeline")).to_contain_text("title changed from")
+    expect(page.locator("#timeline")).to_contain_text("to Fleet rollout for Atlas")
+    with app_db():
+        assert db.session.get(Lead, 1).title == "Fleet rollout for Atlas"
+
+
+def test_a_rep_cannot_open_another_reps_lead_by_url(page: Page, live_server, app_db):
+    with app_db():
+        other = db.session.scalar(select(Lead.id).where(Lead.owner_id == user_id("rep4@example.com")))
+    login(page, live_server, "rep1@example.com")
+    response = page.goto(f"{live_server}/leads/{other}")
+    assert response.status == 403
+    expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+
+
+def test_lists_and_records_fit_a_phone_screen(page: Page, live_server):
+    page.set_viewport_size({"width": 375, "height": 800})
+    login(page, live_server)
+    for path in ("/leads/", "/leads/1", "/deals/", "/deals/1", "/contacts/", "/organizations/1"):
+        page.goto(f"{live_server}{path}")
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 375 px"

@@ -1,0 +1,144 @@
+"""A manager lassoes a city's pins on the map and reassigns them; an admin draws a territory."""
+import math
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlalchemy import select, update
+
+from crm.extensions import db
+from crm.models import Lead, Territory
+from e2e.helpers import login, user_id
+
+REYKJAVIK = (64.13, -21.9)  # no other demo pins nearby (Iceland is not in the demo countries)
+
+
+@pytest.fixture
+def city_cluster(app_db) -> dict[int, str]:
+    """Six leads in and around Reykjavik owned by North reps: {id: title}."""
+    with app_db():
+        owners = [user_id(f"rep{n}@example.com") for n in (1, 2, 3)]
+        team = db.session.scalar(select(Lead.team_id).where(Lead.owner_id == owners[0]).limit(1))
+        ids = db.session.scalars(select(Lead.id).where(Lead.lat.is_not(None)).order_by(Lead.id).limit(6)).all()
+        for n, rid in enumerate(ids):
+            db.session.execute(update(Lead).where(Lead.id == rid).values(
+                lat=REYKJAVIK[0] + 0.02 * math.sin(n), lng=REYKJAVIK[1] + 0.03 * math.cos(n),
+                owner_id=owners[n % 3], team_id=team, title=f"Reykjavik lead {n + 1}", deleted_at=None))
+        db.session.commit()
+        return {rid: f"Reykjavik lead {n + 1}" for n, rid in enumerate(ids)}
+
+
+def open_map(page: Page, live_server: str, path: str = "/map") -> None:
+    page.goto(f"{live_server}{path}")
+    expect(page.locator("#map[data-mode]")).to_have_count(1)  # the first pins have loaded
+
+
+def screen_point(page: Page, lat: float, lng: float) -> tuple[float, float]:
+    """Where a coordinate is on the page (read from the map, so the mouse can aim at it)."""
+    point = page.evaluate("([lat, lng]) => { const m = document.getElementById('map').leafletMap;"
+                          " const p = m.latLngToContainerPoint([lat, lng]);"
+                          " const r = m.getContainer().getBoundingClientRect();"
+                          " return [r.left + p.x, r.top + p.y]; }", [lat, lng])
+    return point[0], point[1]
+
+
+def draw_lasso_around(page: Page, center: tuple[float, float], radius: float = 40) -> None:
+    page.get_by_role("button", name="Lasso").click()
+    cx, cy = center
+    page.mouse.move(cx + radius, cy)
+    page.mouse.down()
+    for step in range(1, 33):
+        angle = 2 * math.pi * step / 32
+        page.mouse.move(cx + radius * math.cos(angle), cy + radius * math.sin(angle))
+    page.mouse.up()
+
+
+def test_lasso_a_city_then_reassign_all_but_one_pin(page: Page, live_server, app_db, city_cluster):
+    login(page, live_server, "manager@example.com")
+    open_map(page, live_server)
+    draw_lasso_around(page, screen_point(page, *REYKJAVIK))
+
+    expect(page.locator("#map-selection h2")).to_have_text("Lasso: 6 leads")
+    drawer = page.locator("#bulk-drawer")
+    expect(drawer).to_contain_text("6 leads")
+    expect(drawer.get_by_role("heading", name="By current owner")).to_be_visible()
+
+    kept_id, kept_title = next(iter(city_cluster.items()))
+    page.get_by_label(re.compile(rf"{kept_title}\b")).uncheck()
+    expect(page.get_by_role("button", name="Mass change (5 records)")).to_be_visible()
+    expect(drawer.locator("#bulk-total")).to_contain_text("5 leads")
+
+    drawer.get_by_text("Reassign", exact=True).click()
+    drawer.get_by_label("New owner").select_option(label="Sofia Rossi")
+    expect(drawer.locator(".statement strong").first).to_have_text("Sofia Rossi")  # the drawer re-rendered
+    drawer.get_by_label("Type REASSIGN to confirm").fill("REASSIGN")
+    drawer.get_by_role("button", name="Yes, reassign").click()
+    expect(page.get_by_role("link", name="See the changed records")).to_be_visible()
+
+    sofia = None
+    with app_db():
+        sofia = user_id("rep3@example.com")
+        owners = dict(db.session.execute(select(Lead.id, Lead.owner_id).where(Lead.id.in_(city_cluster))).all())
+    assert all(owners[i] == sofia for i in city_cluster if i != kept_id)
+
+    page.goto(f"{live_server}/leads/?owner={sofia}&q=Reykjavik")
+    rows = page.locator("#record-rows tbody tr")
+    expected = [t for i, t in city_cluster.items() if i != kept_id or owners[kept_id] == sofia]
+    expect(rows).to_have_count(len(expected))
+    if owners[kept_id] != sofia:
+        expect(page.locator("#record-rows")).not_to_contain_text(kept_title)
+
+
+def test_admin_draws_a_territory_and_filters_by_it(page: Page, live_server, app_db, city_cluster):
+    login(page, live_server)
+    open_map(page, live_server)
+    cx, cy = screen_point(page, *REYKJAVIK)
+    page.get_by_role("button", name="Draw territory").click()
+    for dx, dy in ((-45, -45), (45, -45), (45, 45), (-45, 45)):
+        page.mouse.click(cx + dx, cy + dy)
+    page.get_by_role("button", name="Finish shape").click()
+    page.get_by_label("Territory name").fill("Reykjavik area")
+    page.get_by_label("Territory owner").select_option(label="Lars Berg")
+    page.get_by_role("button", name="Save territory").click()
+    expect(page.locator(".messages")).to_contain_text("Territory “Reykjavik area” saved")
+    expect(page.get_by_label("Show Reykjavik area")).to_be_checked()
+
+    page.locator("#filters").get_by_label("Territory").select_option(label="Reykjavik area")
+    expect(page.locator("#record-rows .count")).to_contain_text("6 leads on the map")
+    with app_db():
+        territory = db.session.scalar(select(Territory).where(Territory.name == "Reykjavik area"))
+        inside = set(db.session.scalars(select(Lead.id).where(Lead.territory_id == territory.id)))
+    assert inside == set(city_cluster)
+    page.goto(f"{live_server}/leads/")
+    page.locator("#filters").get_by_label("Territory").select_option(label="Reykjavik area")
+    expect(page.locator("#record-rows .count")).to_contain_text("6 leads")
+
+
+def test_map_fills_a_phone_screen_and_popups_open(page: Page, live_server, city_cluster):
+    page.set_viewport_size({"width": 375, "height": 740})
+    login(page, live_server)
+    open_map(page, live_server)
+    page.locator("#map").scroll_into_view_if_needed()
+    box = page.locator("#map").bounding_box()
+    assert box["width"] >= 340 and box["height"] >= 600
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0
+    pin = (REYKJAVIK[0], REYKJAVIK[1] + 0.03)  # "Reykjavik lead 1"
+    with page.expect_response(re.compile(r"/points\?")):
+        page.evaluate("([lat, lng]) => document.getElementById('map').leafletMap.setView([lat, lng], 13)", list(pin))
+    page.wait_for_timeout(300)
+    cx, cy = screen_point(page, *pin)
+    page.mouse.click(cx, cy)
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup).to_contain_text("Reykjavik lead 1")
+    expect(popup.get_by_role("link", name="Open lead")).to_be_visible()
+
+
+def test_select_in_view_picks_the_visible_pins_without_a_mouse_drawing(page: Page, live_server, city_cluster):
+    login(page, live_server, "manager@example.com")
+    open_map(page, live_server)
+    with page.expect_response(re.compile(r"/points\?")):
+        page.evaluate("([lat, lng]) => document.getElementById('map').leafletMap.setView([lat, lng], 10)", list(REYKJAVIK))
+    page.get_by_role("button", name="Select in view").click()
+    expect(page.locator("#map-selection h2")).to_have_text("Lasso: 6 leads")
+    expect(page.locator("#bulk-drawer")).to_contain_text("6 leads")

@@ -1,0 +1,70 @@
+// Small progressive enhancements; every page works without this file.
+(function () {
+  "use strict";
+
+  // "Select all N matching" and "select page" checkboxes in list selections.
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (box.matches("[data-select-page]")) {
+      var form = box.closest("form");
+      form.querySelectorAll("input[name=ids]").forEach(function (b) { b.checked = box.checked; });
+      form.dispatchEvent(new Event("selection:changed", { bubbles: true }));
+    } else if (box.matches("input[name=ids], [data-select-all]")) {
+      box.closest("form").dispatchEvent(new Event("selection:changed", { bubbles: true }));
+    }
+  });
+
+  // Buttons that need a typed confirmation word: enabled only while the word matches.
+  function syncConfirm(input) {
+    var button = document.getElementById(input.dataset.confirmButton);
+    if (button) button.disabled = input.value.trim() !== input.dataset.confirmWord;
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.matches("[data-confirm-word]")) syncConfirm(event.target);
+  });
+
+  // Mass change: "Mass change (N records)" follows the ticks; the list refreshes after a change.
+  function syncBulkButton(form) {
+    var button = form && form.querySelector("[data-bulk-button]");
+    if (!button) return;
+    var all = form.querySelector("[data-select-all]");
+    var n = all && all.checked ? Number(button.dataset.total)
+                               : form.querySelectorAll("input[name=ids]:checked").length;
+    button.querySelector("[data-bulk-count]").textContent = n.toLocaleString("en");
+    button.querySelector("[data-bulk-noun]").textContent = n === 1 ? "record" : "records";
+    button.disabled = n === 0;
+  }
+  function enhance(root) {
+    root.querySelectorAll("[data-confirm-word]").forEach(syncConfirm);
+    root.querySelectorAll("form").forEach(syncBulkButton);
+    root.querySelectorAll("[data-js-hide]").forEach(function (el) { el.hidden = true; });
+  }
+  document.addEventListener("selection:changed", function (event) { syncBulkButton(event.target); });
+  document.addEventListener("htmx:after:swap", function () { enhance(document); });
+  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  document.addEventListener("records-changed", function () {
+    if (window.htmx && document.getElementById("record-rows")) {
+      htmx.ajax("GET", location.href, { target: "#record-rows", swap: "outerHTML" });
+    }
+  });
+
+  // Drawers: Close (or Escape) empties the drawer slot; focus moves into a drawer when it opens.
+  function closeDrawer() {
+    var slot = document.getElementById("drawer");
+    if (slot && slot.firstElementChild) { slot.replaceChildren(); return true; }
+    return false;
+  }
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("#drawer [data-drawer-close]") && closeDrawer()) event.preventDefault();
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") closeDrawer();
+  });
+  document.addEventListener("htmx:after:swap", function (event) {
+    var source = event.detail && event.detail.ctx && event.detail.ctx.sourceElement;
+    if (source && source.matches && source.matches("[data-bulk-button]")) {
+      var heading = document.querySelector("#drawer h2");
+      if (heading) heading.focus();
+    }
+  });
+})();

@@ -1,0 +1,27 @@
+// Opens a link's page fragment in a <dialog> (the lead Convert dialog); without JS the link opens the page.
+(function () {
+  "use strict";
+  if (window.__dialogLinks) return;
+  window.__dialogLinks = true;
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-open-dialog]");
+    var dialog = link && document.getElementById(link.dataset.openDialog);
+    if (!dialog || !dialog.showModal) return;
+    event.preventDefault();
+    fetch(link.href, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      .then(function (response) { return response.text(); })
+      .then(function (html) {
+        dialog.innerHTML = html;
+        if (window.htmx) htmx.process(dialog);
+        dialog.showModal();
+        var first = dialog.querySelector("input, select, button");
+        if (first) first.focus();
+      });
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.matches("[data-close-dialog]")) {
+      event.preventDefault();
+      event.target.closest("dialog").close();
+    }
+  });
+})();

@@ -1,0 +1,289 @@
+// The map page: pins for the visible area (server-clustered when many), lasso selection,
+// territory layers and a click-to-add-vertex tool for drawing territories.
+(function () {
+  "use strict";
+
+  var state = null; // one map per page
+
+  htmx.onLoad(function (root) {
+    var el = root.id === "map" ? root : root.querySelector && root.querySelector("#map");
+    if (el && !el.leafletMap) state = createMap(el);
+    if (!state) return;
+    var config = find(root, "#map-config");
+    if (config) configure(JSON.parse(config.textContent));
+    var selection = find(root, "#map-selection");
+    if (selection) showSelection(selection);
+  });
+
+  function find(root, selector) {
+    if (root.matches && root.matches(selector)) return root;
+    return root.querySelector ? root.querySelector(selector) : null;
+  }
+
+  // -- map and background ---------------------------------------------------------------
+
+  function createMap(el) {
+    L.Icon.Default.imagePath = el.dataset.imagePath;
+    // On a phone the map gets the screen; the filters fold away behind their heading.
+    var filters = document.querySelector(".map-filters");
+    if (filters && window.matchMedia("(max-width: 760px)").matches) filters.open = false;
+    var map = L.map(el, { preferCanvas: true, worldCopyJump: true, minZoom: 2, maxZoom: 18 }).setView([50, 10], 4);
+    el.leafletMap = map;
+    if (el.dataset.tileUrl) {
+      L.tileLayer(el.dataset.tileUrl, { maxZoom: 19, attribution: "© map tiles" }).addTo(map);
+    } else {
+      graticule().addTo(map);
+    }
+    var s = {
+      map: map, el: el, config: null, request: null, timer: null,
+      pins: L.markerClusterGroup({ maxClusterRadius: 40, disableClusteringAtZoom: 12,
+                                   showCoverageOnHover: false, chunkedLoading: true }).addTo(map),
+      clusters: L.layerGroup().addTo(map),
+      territories: L.layerGroup().addTo(map),
+      territoryLayers: {},
+      selection: L.layerGroup().addTo(map),
+      lasso: L.lasso(map, { intersect: false }),
+      draw: null
+    };
+    map.on("moveend", function () { schedule(s); });
+    map.on("lasso.finished", function (event) { lassoFinished(s, event.latLngs); });
+    map.on("lasso.disabled", function () { press("lasso-toggle", false); });
+    setupTools(s);
+    document.addEventListener("change", function (event) {
+      var box = event.target;
+      if (box.matches("[data-territory-toggle]")) toggleTerritory(s, box.dataset.territoryToggle, box.checked);
+      if (box.matches("#lasso-picks input[name=ids]")) styleSelection(s);
+    });
+    return s;
+  }
+
+  function graticule() {
+    // No tile server (offline): lines every 10° so the map still reads as a map.
+    var lines = [];
+    for (var lng = -180; lng <= 180; lng += 10) lines.push([[-85, lng], [85, lng]]);
+    for (var lat = -80; lat <= 80; lat += 10) lines.push([[lat, -180], [lat, 180]]);
+    return L.polyline(lines, { color: "#9fb3c8", weight: 1, opacity: 0.6, interactive: false });
+  }
+
+  function configure(config) {
+    // A new filter: show where its records are, then load their pins.
+    var refilter = !state.config || state.config.points !== config.points;  // not after a mass change
+    state.config = config;
+    drawTerritories(state, config.territories || []);
+    if (config.bounds && refilter) {
+      state.map.fitBounds(config.bounds, { padding: [30, 30], maxZoom: 13, animate: false });
+      clearTimeout(state.timer);
+    }
+    load(state);
+  }
+
+  // -- pins -----------------------------------------------------------------------------
+
+  function schedule(s) {
+    clearTimeout(s.timer);
+    s.timer = setTimeout(function () { load(s); }, 150);
+  }
+
+  function load(s) {
+    if (!s.config) return;
+    if (s.request) s.request.abort();
+    s.request = new AbortController();
+    var b = s.map.getBounds();
+    var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); });
+    var url = s.config.points + (s.config.points.indexOf("?") < 0 ? "?" : "&") +
+      "bbox=" + bbox.join(",") + "&zoom=" + s.map.getZoom();
+    s.el.setAttribute("aria-busy", "true");
+    fetch(url, { signal: s.request.signal, headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (data) { render(s, data); })
+      .catch(function (error) { if (error.name !== "AbortError") hint("The pins could not be loaded."); })
+      .finally(function () { s.el.removeAttribute("aria-busy"); });
+  }
+
+  function render(s, data) {
+    s.pins.clearLayers();
+    s.clusters.clearLayers();
+    s.el.dataset.mode = data.mode || "";
+    s.el.dataset.total = data.total || 0;
+    if (data.mode === "pins") {
+      var colors = s.config.legend || {};
+      var markers = data.pins.map(function (p) {
+        var m = L.circleMarker([p[1], p[2]], { radius: 7, weight: 1.5, color: "#fff",
+                                               fillColor: colors[p[3]] || "#2563eb", fillOpacity: 0.95 });
+        m.recordId = p[0];
+        m.bindPopup("Loading…", { maxWidth: 260 });
+        m.on("popupopen", function () { fillPopup(s, m); });
+        return m;
+      });
+      s.pins.addLayers(markers);
+    } else if (data.mode === "clusters") {
+      data.clusters.forEach(function (c) {
+        var size = c[2] < 100 ? "small" : c[2] < 1000 ? "medium" : "large";
+        var icon = L.divIcon({ html: "<div><span>" + c[2].toLocaleString() + "</span></div>",
+                               className: "marker-cluster marker-cluster-" + size, iconSize: [40, 40] });
+        var marker = L.marker([c[0], c[1]], { icon: icon, title: c[2] + " records", keyboard: true });
+        marker.on("click", function () {
+          var box = c[3];
+          s.map.fitBounds([[box[0], box[1]], [box[2], box[3]]], { padding: [30, 30], maxZoom: s.map.getZoom() + 3 });
+        });
+        s.clusters.addLayer(marker);
+      });
+    }
+  }
+
+  function fillPopup(s, marker) {
+    var url = s.config.popup.replace("/0/popup", "/" + marker.recordId + "/popup");
+    fetch(url, { headers: { "HX-Request": "true" } })
+      .then(function (r) { return r.ok ? r.text() : "This record is not available."; })
+      .then(function (html) { marker.setPopupContent(html); });
+  }
+
+  // -- territories ------------------------------------------------------------------------
+
+  function drawTerritories(s, territories) {
+    s.territories.clearLayers();
+    s.territoryLayers = {};
+    territories.forEach(function (t) {
+      if (!t.geojson) return;
+      var layer = L.geoJSON(t.geojson, { interactive: false,
+        style: { color: t.color, weight: 2, fillColor: t.color, fillOpacity: 0.15 } });
+      s.territoryLayers[t.id] = layer;
+      var box = document.querySelector('[data-territory-toggle="' + t.id + '"]');
+      if (!box || box.checked) s.territories.addLayer(layer);
+    });
+  }
+
+  function toggleTerritory(s, id, visible) {
+    var layer = s.territoryLayers[id];
+    if (!layer) return;
+    if (visible) s.territories.addLayer(layer); else s.territories.removeLayer(layer);
+  }
+
+  // -- lasso ----------------------------------------------------------------------------
+
+  function lassoFinished(s, latLngs) {
+    var form = document.getElementById("lasso-form");
+    if (!form) return;
+    s.drawnLasso = latLngs.map(function (p) { return [p.lat, p.lng]; });
+    form.elements.shape.value = JSON.stringify(s.drawnLasso);
+    hint("Finding the records inside the lasso…");
+    form.requestSubmit();
+  }
+
+  function showSelection(section) {
+    var s = state;
+    s.selection.clearLayers();
+    hint("");
+    if (s.drawnLasso && section.querySelector("#lasso-picks, .message")) {
+      s.selection.addLayer(L.polygon(s.drawnLasso, { color: "#111827", weight: 2, dashArray: "6 4",
+                                                     fill: false, interactive: false }));
+    }
+    section.querySelectorAll("#lasso-picks input[name=ids][data-lat]").forEach(function (box) {
+      var ring = L.circleMarker([+box.dataset.lat, +box.dataset.lng], { radius: 11, weight: 3,
+                                                                       color: "#111827", fill: false });
+      ring.pick = box;
+      ring.bindTooltip(box.parentNode.textContent.trim());
+      ring.on("click", function () {
+        box.checked = !box.checked;
+        box.dispatchEvent(new Event("change", { bubbles: true }));
+      });
+      s.selection.addLayer(ring);
+    });
+    styleSelection(s);
+  }
+
+  function styleSelection(s) {
+    var count = document.querySelector("#lasso-picks [data-pick-count]");
+    if (count && document.querySelector("#lasso-picks input[type=checkbox][name=ids]")) {
+      count.textContent = document.querySelectorAll("#lasso-picks input[type=checkbox][name=ids]:checked").length;
+    }
+    s.selection.eachLayer(function (layer) {
+      if (layer.pick) layer.setStyle({ opacity: layer.pick.checked ? 1 : 0.25, dashArray: layer.pick.checked ? null : "3 3" });
+    });
+  }
+
+  // -- tools: lasso toggle and territory drawing ----------------------------------------
+
+  function setupTools(s) {
+    var lassoButton = document.getElementById("lasso-toggle");
+    lassoButton.addEventListener("click", function () {
+      stopDrawing(s);
+      if (s.lasso.enabled()) { s.lasso.disable(); return; }
+      s.lasso.enable();
+      press("lasso-toggle", true);
+      hint("Hold the mouse button and draw around the pins.");
+    });
+    document.getElementById("select-view").addEventListener("click", function () {
+      // The view as a ring, with a corner at least every 90° so a world-wide view stays one ring.
+      var b = s.map.getBounds(), west = b.getWest(), east = b.getEast(), ring = [];
+      var steps = Math.max(1, Math.ceil((east - west) / 90));
+      for (var i = 0; i <= steps; i++) ring.push(L.latLng(b.getNorth(), west + (east - west) * i / steps));
+      for (var j = steps; j >= 0; j--) ring.push(L.latLng(b.getSouth(), west + (east - west) * j / steps));
+      lassoFinished(s, ring);
+    });
+    var drawButton = document.getElementById("draw-toggle");
+    if (!drawButton) return;
+    drawButton.addEventListener("click", function () {
+      if (s.draw) { stopDrawing(s); return; }
+      s.lasso.disable();
+      startDrawing(s);
+    });
+    document.getElementById("draw-finish").addEventListener("click", function () { finishDrawing(s); });
+    document.getElementById("draw-cancel").addEventListener("click", function () { stopDrawing(s); });
+  }
+
+  function startDrawing(s) {
+    s.draw = { points: [], line: L.polygon([], { color: "#111827", weight: 2, dashArray: "4 4", fillOpacity: 0.1 }).addTo(s.map) };
+    s.map.doubleClickZoom.disable();
+    s.el.classList.add("drawing");
+    press("draw-toggle", true);
+    show("draw-finish", true);
+    show("draw-cancel", true);
+    hint("Click on the map to add corners; finish with “Finish shape”.");
+    s.draw.onClick = function (event) {
+      s.draw.points.push(event.latlng);
+      s.draw.line.setLatLngs(s.draw.points);
+      document.getElementById("draw-finish").disabled = s.draw.points.length < 3;
+    };
+    s.map.on("click", s.draw.onClick);
+  }
+
+  function finishDrawing(s) {
+    if (!s.draw || s.draw.points.length < 3) return;
+    var form = document.getElementById("territory-form");
+    form.elements.outline.value = JSON.stringify(s.draw.points.map(function (p) { return [p.lat, p.lng]; }));
+    var keep = s.draw.line;
+    stopDrawing(s, keep);
+    form.hidden = false;
+    form.querySelector("[name=name]").focus();
+    hint("Name the territory and save it.");
+  }
+
+  function stopDrawing(s, keep) {
+    if (!s.draw) return;
+    s.map.off("click", s.draw.onClick);
+    if (s.draw.line !== keep) s.map.removeLayer(s.draw.line);
+    s.draw = null;
+    s.map.doubleClickZoom.enable();
+    s.el.classList.remove("drawing");
+    press("draw-toggle", false);
+    show("draw-finish", false);
+    show("draw-cancel", false);
+    if (!keep) hint("");
+  }
+
+  function press(id, on) {
+    var b = document.getElementById(id);
+    if (b) b.setAttribute("aria-pressed", on ? "true" : "false");
+  }
+
+  function show(id, on) {
+    var b = document.getElementById(id);
+    if (b) b.hidden = !on;
+  }
+
+  function hint(text) {
+    var h = document.getElementById("map-hint");
+    if (h) h.textContent = text;
+  }
+})();

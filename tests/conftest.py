@@ -1,0 +1,132 @@
+"""Fixtures: an app on a fresh database (SQLite file, or a private PostgreSQL schema) with a small seed.
+
+Set TEST_DATABASE=postgresql to run the same tests on PostgreSQL (127.0.0.1:5432, database test);
+each xdist worker gets its own schema, dropped at the end.
+"""
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from crm import create_app
+from crm.config import TestConfig
+from crm.extensions import db
+from crm.models import User
+from crm.services.demo import seed_demo
+
+PG_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_available() -> bool:
+    try:
+        with create_engine(PG_URL).connect() as conn:
+            conn.execute(text("select 1"))
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A database for this worker: a SQLite file, or a throwaway PostgreSQL schema."""
+    if os.environ.get("TEST_DATABASE") != "postgresql":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    if not _postgres_available():
+        pytest.skip("PostgreSQL is not answering on 127.0.0.1:5432; PostgreSQL tests skipped")
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+_schema_ready: set[str] = set()
+
+
+def _empty_database(url: str) -> None:
+    """SQLite: a new schema. PostgreSQL: the schema once per worker, then DELETE and restart the
+    id sequences (much faster than DDL or TRUNCATE on small tables)."""
+    if url.startswith("sqlite") or url not in _schema_ready:
+        db.drop_all()
+        db.create_all()
+        _schema_ready.add(url)
+        return
+    statements = [f'DELETE FROM "{t.name}"' for t in reversed(db.metadata.sorted_tables)]
+    statements += [f"SELECT setval(pg_get_serial_sequence('\"{t.name}\"', 'id'), 1, false)"
+                   for t in db.metadata.sorted_tables
+                   if "id" in t.c and t.c.id.autoincrement is not False and t.c.id.type.python_type is int]
+    db.session.execute(text("; ".join(statements)))
+    db.session.commit()
+
+
+@pytest.fixture(scope="session")
+def _worker_app(database_url):
+    """One app (and engine) per worker: engines keep their compiled-SQL cache between tests."""
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(_worker_app, database_url):
+    """The app on an emptied database, seeded with a small demo (7 users, 40 leads, 15 deals)."""
+    config = dict(_worker_app.config)
+    with _worker_app.app_context():
+        _empty_database(database_url)
+        seed_demo(db.session, leads=40, deals=15, seed=1)
+        db.session.commit()
+        yield _worker_app
+        db.session.remove()
+    _worker_app.config.clear()
+    _worker_app.config.update(config)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def user(email: str) -> User:
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email: str = "admin@example.com", password: str = "demo"):
+        return self.client.post("/login", data={"email": email, "password": password})
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+@pytest.fixture
+def admin():
+    return user("admin@example.com")
+
+
+@pytest.fixture
+def manager():
+    return user("manager@example.com")
+
+
+@pytest.fixture
+def rep():
+    return user("rep1@example.com")

@@ -1,0 +1,155 @@
+"""Record pages and lists: page or fragment from one template, validation, permissions, history."""
+import pytest
+from sqlalchemy import func, select
+
+from crm.extensions import db
+from crm.models import Activity, HistoryEvent, Lead, Note, Setting
+from crm.services.history import timeline_select
+
+PAGES = ["/leads/", "/deals/", "/contacts/", "/organizations/"]
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_lists_render_as_a_page_and_as_a_fragment(client, auth, url):
+    auth.login()
+    page = client.get(url)
+    fragment = client.get(url, headers={"HX-Request": "true"})
+    assert page.status_code == fragment.status_code == 200
+    assert b"<html" in page.data and b"<html" not in fragment.data
+    assert b'id="record-rows"' in fragment.data and "HX-Request" in fragment.headers["Vary"]
+
+
+def test_a_history_restore_request_gets_the_whole_page(client, auth):
+    auth.login()
+    response = client.get("/leads/", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert b"<html" in response.data
+
+
+@pytest.mark.parametrize("url", ["/leads/1", "/deals/1", "/contacts/1", "/organizations/1"])
+def test_record_pages_show_details_and_history(client, auth, url):
+    auth.login()
+    response = client.get(url)
+    assert response.status_code == 200 and b"History" in response.data and b"created" in response.data
+
+
+@pytest.mark.parametrize("url", ["/leads/?page=9999", "/leads/?page=-1", "/leads/?sort=drop_table",
+                                 "/leads/?per_page=100000", "/deals/?stage=abc", "/leads/?created_to=2026-02-30"])
+def test_bad_list_arguments_never_fail(client, auth, url):
+    auth.login()
+    assert client.get(url).status_code == 200
+
+
+def test_an_out_of_range_page_says_so_and_shows_the_last_page(client, auth):
+    auth.login()
+    assert b"Page 9999 does not exist" in client.get("/leads/?page=9999").data
+
+
+@pytest.mark.parametrize("url", ["/leads/99999", "/deals/99999", "/nowhere"])
+def test_missing_records_get_a_friendly_404(client, auth, url):
+    auth.login()
+    response = client.get(url)
+    assert response.status_code == 404 and b"does not exist" in response.data
+
+
+def test_errors_come_as_fragments_for_htmx(client, auth):
+    auth.login()
+    response = client.get("/leads/99999", headers={"HX-Request": "true"})
+    assert response.status_code == 404 and b"<html" not in response.data and b'id="error"' in response.data
+
+
+def test_pages_need_a_login(client):
+    response = client.get("/leads/")
+    assert response.status_code == 302 and "/login" in response.location
+
+
+def test_a_wrong_password_is_refused_with_a_message(client, auth):
+    response = auth.login(password="nope")
+    assert b"Wrong email or password" in response.data
+
+
+def test_editing_writes_one_history_event_per_changed_field(client, auth, admin):
+    auth.login()
+    lead = db.session.get(Lead, 1)
+    data = {"title": "Renamed", "status": str(lead.status_id), "owner": f"user:{lead.owner_id}",
+            "email": "new@example.com", "city": lead.city, "country": lead.country,
+            "lat": lead.lat, "lng": lead.lng, "person_name": lead.person_name,
+            "company_name": lead.company_name, "phone": lead.phone, "source": lead.source,
+            "value": lead.value, "tags": lead.tags}
+    response = client.post("/leads/1/edit", data=data)
+    assert response.status_code == 303
+    events = db.session.scalars(timeline_select("lead", 1).where(HistoryEvent.kind == "update")).all()
+    assert {(e.field, e.new) for e in events} == {("title", "Renamed"), ("email", "new@example.com")}
+    assert all(e.actor_id == admin.id for e in events)
+
+
+def test_an_invalid_edit_shows_field_messages_and_changes_nothing(client, auth):
+    auth.login()
+    response = client.post("/leads/1/edit", data={"title": "", "email": "not-an-email"},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    assert b"A lead needs a title." in response.data and b"Enter an email address" in response.data
+    assert db.session.get(Lead, 1).title != ""
+
+
+def test_a_rep_cannot_open_or_change_another_teams_lead(client, auth, rep):
+    other = db.session.scalar(select(Lead).where(Lead.team_id != rep.team_id))
+    auth.login("rep1@example.com")
+    assert client.get(f"/leads/{other.id}").status_code == 403
+    assert client.post(f"/leads/{other.id}/edit", data={"title": "mine now"}).status_code == 403
+    assert client.post(f"/leads/{other.id}/trash").status_code == 403
+
+
+def test_a_rep_reads_but_cannot_edit_a_teammates_lead(client, auth, rep):
+    mate = db.session.scalar(select(Lead).where(Lead.team_id == rep.team_id, Lead.owner_id != rep.id))
+    auth.login("rep1@example.com")
+    page = client.get(f"/leads/{mate.id}")
+    assert page.status_code == 200 and b">Edit<" not in page.data
+    assert client.get(f"/leads/{mate.id}/edit").status_code == 403
+
+
+def test_creating_a_lead_geocodes_the_city_offline(client, auth):
+    auth.login()
+    response = client.post("/leads/new", data={"title": "Walk-in", "owner": "", "status": "", "city": "Malmö", "country": "Sweden"})
+    assert response.status_code == 303
+    lead = db.session.scalar(select(Lead).where(Lead.title == "Walk-in"))
+    assert lead.lat == pytest.approx(55.6, abs=0.1) and lead.lng == pytest.approx(13.0, abs=0.1)
+
+
+def test_trash_and_restore_are_logged(client, auth):
+    auth.login()
+    client.post("/leads/4/trash")
+    assert db.session.get(Lead, 4).deleted_at is not None
+    assert b"in the trash" in client.get("/leads/4").data
+    client.post("/leads/4/restore")
+    kinds = [e.kind for e in db.session.scalars(timeline_select("lead", 4))]
+    assert db.session.get(Lead, 4).deleted_at is None and kinds[:2] == ["restore", "delete"]
+
+
+def test_notes_and_activities_attach_to_the_record(client, auth):
+    auth.login()
+    client.post("/leads/1/notes", data={"body": "Called, wants a demo"})
+    client.post("/leads/1/activities", data={"kind": "meeting", "subject": "Demo at their office",
+                                             "due_at": "2030-01-02T10:00"})
+    assert db.session.scalar(select(Note.body).where(Note.lead_id == 1).order_by(Note.id.desc())) == "Called, wants a demo"
+    assert db.session.scalar(select(func.count(Activity.id)).where(Activity.subject == "Demo at their office")) == 1
+    assert client.post("/leads/1/activities", data={"kind": "call", "subject": "x", "due_at": "tomorrow"}).status_code == 303
+
+
+def test_leads_switched_off_are_hidden_and_refused(client, auth):
+    db.session.merge(Setting(key="use_leads", value="no"))
+    db.session.commit()
+    auth.login()
+    assert client.get("/").location.endswith("/deals/")
+    assert client.get("/leads/").status_code == 403
+    assert b'href="/leads/"' not in client.get("/deals/").data
+
+
+def test_custom_fields_appear_in_the_filter_bar_and_filter_the_list(client, auth):
+    from crm.models import CustomField
+    db.session.add(CustomField(record_type="lead", key="segment", label="Segment", kind="choice",
+                               choices=["SMB", "Enterprise"]))
+    db.session.get(Lead, 7).custom = {"segment": "Enterprise"}
+    db.session.commit()
+    auth.login()
+    page = client.get("/leads/?cf_segment=Enterprise")
+    assert b'<select name="cf_segment">' in page.data and b"<strong>1</strong>" in page.data
