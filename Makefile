@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 WORKERS ?= 2
 
-.PHONY: setup run db test unit unit-sqlite unit-postgres e2e bench chromium postgres clean
+.PHONY: setup run db test unit-sqlite unit-postgres e2e e2e-postgres bench chromium postgres clean
 
 setup: $(VENV)/.installed static/node_modules/.installed
 
@@ -37,7 +37,7 @@ postgres:
 	  (command -v pg_ctlcluster >/dev/null 2>&1 && pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start) || \
 	  echo "PostgreSQL is not running: its tests will be skipped."
 
-test: setup chromium postgres unit-sqlite unit-postgres e2e
+test: setup chromium postgres unit-sqlite unit-postgres e2e e2e-postgres
 
 unit-sqlite: setup
 	$(PY) -m pytest -n $(WORKERS) -q tests
@@ -47,6 +47,9 @@ unit-postgres: setup
 
 e2e: setup chromium
 	$(PY) -m pytest -n $(WORKERS) -q e2e
+
+e2e-postgres: setup chromium
+	TEST_DATABASE=postgresql $(PY) -m pytest -n $(WORKERS) -q e2e
 
 bench: setup
 	$(PY) -m crm.bench

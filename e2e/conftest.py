@@ -1,6 +1,7 @@
-"""Playwright against a live server: the real app on a throwaway SQLite file, Debian's chromium.
+"""Playwright against a live server: the real app on a throwaway database, Debian's chromium.
 
-Each test gets its own server and database (seeded small), so no test relies on another's data.
+Each test gets its own server and database (seeded small), so no test relies on another's data:
+a SQLite file, or with TEST_DATABASE=postgresql a private PostgreSQL schema.
 """
 import shutil
 import socket
@@ -13,6 +14,7 @@ from crm import create_app
 from crm.config import TestConfig
 from crm.extensions import db
 from crm.services.demo import seed_demo
+from tests.databases import on_postgres, postgres_schema
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -36,13 +38,24 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def live_app(tmp_path):
-    app = create_app(E2EConfig, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'e2e.db'}")
+def database_url(tmp_path):
+    if not on_postgres():
+        yield f"sqlite:///{tmp_path / 'e2e.db'}"
+        return
+    with postgres_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def live_app(database_url):
+    app = create_app(E2EConfig, SQLALCHEMY_DATABASE_URI=database_url)
     with app.app_context():
         db.create_all()
         seed_demo(db.session, leads=60, deals=24, seed=3)
         db.session.commit()
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture

@@ -1,48 +1,26 @@
 """Fixtures: an app on a fresh database (SQLite file, or a private PostgreSQL schema) with a small seed.
 
-Set TEST_DATABASE=postgresql to run the same tests on PostgreSQL (127.0.0.1:5432, database test);
-each xdist worker gets its own schema, dropped at the end.
+Set TEST_DATABASE=postgresql to run the same tests on PostgreSQL (tests/databases.py); each xdist
+worker gets its own schema, dropped at the end.
 """
-import os
-import uuid
-
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 
 from crm import create_app
 from crm.config import TestConfig
 from crm.extensions import db
 from crm.models import User
 from crm.services.demo import seed_demo
-
-PG_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-def _postgres_available() -> bool:
-    try:
-        with create_engine(PG_URL).connect() as conn:
-            conn.execute(text("select 1"))
-        return True
-    except Exception:
-        return False
-
+from tests.databases import on_postgres, postgres_schema
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     """A database for this worker: a SQLite file, or a throwaway PostgreSQL schema."""
-    if os.environ.get("TEST_DATABASE") != "postgresql":
+    if not on_postgres():
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
         return
-    if not _postgres_available():
-        pytest.skip("PostgreSQL is not answering on 127.0.0.1:5432; PostgreSQL tests skipped")
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield f"{PG_URL}?options=-csearch_path%3D{schema}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+    with postgres_schema() as url:
+        yield url
 
 
 _schema_ready: set[str] = set()

@@ -91,6 +91,11 @@ def test_trashed_records_only_show_in_the_trash(app, admin):
     assert ids(LEAD, admin, trash="1") == {5}
 
 
+def test_a_selection_larger_than_sqlites_parameter_limit_works(app, admin):
+    selection = ",".join(map(str, range(1, 40_001)))
+    assert ids(LEAD, admin, ids=selection) == all_ids(Lead)
+
+
 def test_deal_status_filter_uses_won_and_lost_stages(app, admin):
     won = all_ids(Deal, Deal.stage_id.in_(select(Stage.id).where(Stage.is_won)))
     assert ids(DEAL, admin, status="won") == won

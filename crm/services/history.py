@@ -7,7 +7,7 @@ from sqlalchemy import Select, and_, insert, or_, select
 from sqlalchemy.orm import Session
 
 from crm.models import (
-    Batch, Contact, HistoryEvent, LeadStatus, MergeLink, Organization, Pipeline, Role, Stage, Territory, User,
+    Batch, Contact, HistoryEvent, LeadStatus, MergeLink, Organization, Pipeline, Role, Stage, Team, Territory, User,
 )
 from crm.services.permissions import visible_clause
 from crm.services.record_types import RECORD_TYPES
@@ -21,6 +21,7 @@ REFERENCES = {
     "pipeline_id": (Pipeline, "pipeline"),
     "organization_id": (Organization, "organization"),
     "contact_id": (Contact, "contact"),
+    "team_id": (Team, "team"),
 }
 BATCH_WORDS = {"reassign": "mass change", "change": "mass change", "delete": "mass change",
                "import": "import", "merge": "merge", "convert": "conversion", "undo": "undo",
