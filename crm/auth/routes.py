@@ -1,4 +1,4 @@
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 from flask_wtf import FlaskForm
@@ -36,8 +36,9 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Log out."""
+    """Log out, leaving nothing of the session behind (not even unread messages)."""
     logout_user()
+    session.clear()
     flash("You are logged out.")
     return redirect(url_for("auth.login"), code=303)
 

@@ -18,6 +18,7 @@ from crm.services.editing import create_record, restore_record, trash_record, up
 from crm.services.filters import filtered_select, parse_filter
 from crm.services.permissions import can_edit, can_view, visible_clause
 from crm.services.record_types import RecordType
+from crm.services.saved_lists import list_for_filter
 
 EAGER = {"lead": ("owner", "status"), "deal": ("owner", "stage", "organization"),
          "contact": ("owner", "organization"), "organization": ("owner",)}
@@ -52,7 +53,8 @@ def list_records(rtype: RecordType):
     return render("records/list.html", "record_rows", rtype=rtype, flt=flt, pagination=pagination,
                   list_url=url_for(f"{rtype.plural}.index"),
                   columns=COLUMNS[rtype.name], sort=sort_key, notice=notice,
-                  options=filter_options(rtype), filter_args=flt.to_args())
+                  options=filter_options(rtype), filter_args=flt.to_args(),
+                  smart_list=list_for_filter(db.session, current_user, rtype.name, flt))
 
 
 def filter_options(rtype: RecordType) -> dict:

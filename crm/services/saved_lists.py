@@ -29,6 +29,14 @@ def visible_lists(viewer: User) -> Select:
             .order_by(SavedList.record_type, SavedList.name))
 
 
+def list_for_filter(session: Session, viewer: User, record_type: str, flt: Filter) -> SavedList | None:
+    """The viewer's smart list that is exactly this filter, if any (the list page then names it)."""
+    if flt.errors or flt.is_empty:
+        return None
+    return session.scalars(visible_lists(viewer).where(SavedList.record_type == record_type,
+                                                       SavedList.query == urlencode(flt.to_args()))).first()
+
+
 def delete_list(session: Session, saved: SavedList, viewer: User) -> None:
     if saved.owner_id != viewer.id and not viewer.is_admin:
         raise PermissionDenied("Only the person who saved a smart list can delete it.")

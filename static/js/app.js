@@ -14,6 +14,18 @@
     }
   });
 
+  // A filter request carries only the filter: no empty fields, nothing marked data-not-filter (the
+  // smart-list name and its CSRF token), so the URL htmx pushes stays short and safe to share.
+  document.addEventListener("htmx:config:request", function (event) {
+    var ctx = event.detail.ctx;
+    var body = ctx.request.body;
+    if (ctx.request.method !== "GET" || !(body instanceof FormData) || !ctx.sourceElement.closest("form.filters")) return;
+    var skip = Array.from(document.querySelectorAll("[data-not-filter][name]"), function (el) { return el.name; });
+    var kept = Array.from(body.entries()).filter(function (e) { return e[1] !== "" && skip.indexOf(e[0]) < 0; });
+    Array.from(new Set(body.keys())).forEach(function (key) { body.delete(key); });
+    kept.forEach(function (e) { body.append(e[0], e[1]); });
+  });
+
   // Buttons that need a typed confirmation word: enabled only while the word matches.
   function syncConfirm(input) {
     var button = document.getElementById(input.dataset.confirmButton);
