@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.extensions import db
-from crm.models import Contact, Lead, Organization
+from crm.models import Contact, Lead, LeadStatus, Organization
 from crm.models.mixins import utcnow
 from crm.services import duplicates
 from crm.services.duplicates import (
@@ -169,6 +169,19 @@ def test_create_form_warns_about_a_possible_duplicate(app, client, auth, rep):
                         headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "Possible duplicate of" in notice and f"/leads/{original.id}" in notice and "(same email)" in notice
     assert client.get("/leads/similar-check?email=nobody@nowhere-else.se").get_data(as_text=True).strip() == ""
+
+
+def test_creating_a_likely_duplicate_says_so_with_links_even_without_js(app, client, auth, rep):
+    original = make_lead(rep, person_name="Ana Ruiz", email="ana.ruiz@acme.se")
+    db.session.commit()
+    auth.login("rep1@example.com")
+    status = db.session.scalar(select(LeadStatus.id).order_by(LeadStatus.position))
+    response = client.post("/leads/new", data={"title": "Second Ana", "email": "ANA.RUIZ@acme.se", "status": status,
+                                               "owner": f"user:{rep.id}"}, follow_redirects=True)
+    body = response.get_data(as_text=True)
+    created = db.session.scalar(select(Lead).where(Lead.title == "Second Ana"))
+    assert created is not None and "Possible duplicate of" in body and "(same email)" in body
+    assert f'href="/leads/{original.id}"' in body and f'href="/leads/{created.id}/similar"' in body
 
 
 def test_duplicates_page_offers_merge_per_group(app, client, auth, rep):

@@ -153,3 +153,11 @@ def test_custom_fields_appear_in_the_filter_bar_and_filter_the_list(client, auth
     auth.login()
     page = client.get("/leads/?cf_segment=Enterprise")
     assert b'<select name="cf_segment">' in page.data and b"<strong>1</strong>" in page.data
+
+
+def test_form_fields_only_carry_aria_error_attributes_when_in_error(client, auth):
+    auth.login()
+    form = client.get("/leads/new").get_data(as_text=True)
+    assert 'aria-invalid="None"' not in form and 'aria-describedby="None"' not in form
+    invalid = client.post("/leads/new", data={"title": ""}).get_data(as_text=True)
+    assert 'aria-describedby="title-error"' in invalid and 'aria-invalid="true"' in invalid

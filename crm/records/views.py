@@ -1,7 +1,8 @@
 """List, show, create, edit, trash and restore for any record type, registered per blueprint."""
 from functools import partial
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -14,6 +15,7 @@ from crm.records.forms import build_form, custom_fields, form_values
 from crm.rendering import render, wants_fragment
 from crm.services import DomainError
 from crm.services import history
+from crm.services.duplicates import find_similar
 from crm.services.editing import create_record, restore_record, trash_record, update_record
 from crm.services.filters import filtered_select, parse_filter
 from crm.services.permissions import can_edit, can_view, visible_clause
@@ -141,9 +143,19 @@ def new_record(rtype: RecordType):
         else:
             db.session.commit()
             flash(f"{rtype.label} “{getattr(record, rtype.title_column)}” created.")
+            _warn_of_duplicates(rtype, record)
             return redirect(url_for(rtype.endpoint, record_id=record.id), code=303)
     return render("records/new.html", "record_form", rtype=rtype, form=form,
                   status=422 if form.errors else 200)
+
+
+def _warn_of_duplicates(rtype: RecordType, record) -> None:
+    """The create form warns while typing (with JS); this says it again, with links, once created."""
+    if rtype.name == "deal":
+        return
+    matches = find_similar(db.session, rtype, record, current_user, limit=3)
+    if matches:
+        flash(Markup(render_template("merge/_created_duplicate.html", rtype=rtype, record=record, matches=matches)), "warning")
 
 
 def edit_record(rtype: RecordType, record_id: int):
