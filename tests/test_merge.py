@@ -129,6 +129,16 @@ def test_survivor_timeline_includes_the_history_of_merged_records(app, rep):
     assert any(t.startswith(f"merged: kept this lead, merged in #{b.id}") for t in texts)
 
 
+def test_survivor_page_says_which_merged_record_an_event_came_from(app, client, auth, rep):
+    a, b = make_lead(rep, days_old=2, title="Keeper"), make_lead(rep, days_old=1, title="Gone")
+    db.session.add(HistoryEvent(record_type="lead", record_id=b.id, kind="note", new="called twice"))
+    merge_records(db.session, "lead", [a.id, b.id], survivor_id=a.id, actor=rep)
+    db.session.commit()
+    auth.login("rep1@example.com")
+    page = client.get(f"/leads/{a.id}").get_data(as_text=True)
+    assert f'href="/leads/{b.id}">on merged #{b.id}</a>' in page
+
+
 def test_only_users_who_may_edit_all_records_can_merge(app, rep):
     other_rep = db.session.scalar(select(User).where(User.email == "rep2@example.com"))
     mine, theirs = make_lead(rep, title="Mine"), make_lead(other_rep, title="Theirs")
