@@ -26,7 +26,7 @@ db: setup
 
 run: db
 	@echo "Serving on http://$(HOST):$(PORT) (log in as admin@example.com / demo)"
-	$(VENV)/bin/huey_consumer crm.tasks.huey -w 1 -q & trap 'kill $$!' EXIT INT TERM; \
+	$(VENV)/bin/huey_consumer crm.tasks.huey -w 1 -q --max-delay 1 & trap 'kill $$!' EXIT INT TERM; \
 	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 chromium:
