@@ -1,4 +1,4 @@
-"""A manager lassoes a city's pins on the map and reassigns them; an admin draws a territory."""
+"""A manager lassoes a city's pins on the map and reassigns them; an admin draws, renames and redraws territories."""
 import math
 import re
 
@@ -142,3 +142,50 @@ def test_select_in_view_picks_the_visible_pins_without_a_mouse_drawing(page: Pag
     page.get_by_role("button", name="Select in view").click()
     expect(page.locator("#map-selection h2")).to_have_text("Lasso: 6 leads")
     expect(page.locator("#bulk-drawer")).to_contain_text("6 leads")
+
+
+def test_admin_renames_a_territory_from_the_map(page: Page, live_server):
+    login(page, live_server)
+    open_map(page, live_server)
+    page.get_by_role("link", name="Edit Iberia").click()
+    expect(page.get_by_role("heading", name="Edit territory Iberia")).to_be_visible()
+    page.get_by_label("Territory name").fill("Iberian Peninsula")
+    page.get_by_role("button", name="Save territory").click()
+
+    expect(page.locator(".messages")).to_contain_text("Territory “Iberian Peninsula” saved")
+    sidebar = page.get_by_role("region", name="Territories")
+    expect(sidebar.get_by_label("Show Iberian Peninsula")).to_be_checked()
+    expect(sidebar.get_by_role("link", name="Edit Iberian Peninsula")).to_be_visible()
+    expect(sidebar.get_by_label("Show Iberia", exact=True)).to_have_count(0)
+    expect(sidebar).to_contain_text("Hugo Martin")  # the owner is kept
+    territory_filter = page.locator("#filters").get_by_label("Territory")
+    expect(territory_filter.get_by_role("option", name="Iberian Peninsula")).to_have_count(1)
+    expect(territory_filter.get_by_role("option", name="Iberia", exact=True)).to_have_count(0)
+    territory_filter.select_option(label="Iberian Peninsula")
+    expect(page.locator("#record-rows .count")).to_contain_text("on the map")
+
+
+def test_admin_redraws_a_territory_around_other_pins(page: Page, live_server, app_db, city_cluster):
+    login(page, live_server)
+    open_map(page, live_server)
+    page.get_by_role("link", name="Edit Benelux").click()
+    outline_map = page.locator("#territory-map")
+    expect(outline_map).to_have_class(re.compile("leaflet-container"))
+    page.evaluate("([lat, lng]) => document.getElementById('territory-map').leafletMap.setView([lat, lng], 10,"
+                  " {animate: false})", list(REYKJAVIK))
+    page.get_by_role("button", name="Redraw").click()
+    center = page.evaluate("([lat, lng]) => { const m = document.getElementById('territory-map').leafletMap;"
+                           " const p = m.latLngToContainerPoint([lat, lng]);"
+                           " const r = m.getContainer().getBoundingClientRect();"
+                           " return [r.left + p.x, r.top + p.y]; }", list(REYKJAVIK))
+    for dx, dy in ((-60, -60), (60, -60), (60, 60), (-60, 60)):
+        page.mouse.click(center[0] + dx, center[1] + dy)
+    page.get_by_role("button", name="Finish shape").click()
+    expect(page.locator("#map-hint")).to_have_text("A new outline is drawn; save to keep it.")
+    page.get_by_role("button", name="Save territory").click()
+
+    expect(page.locator(".messages")).to_contain_text("Territory “Benelux” saved")
+    with app_db():
+        benelux = db.session.scalar(select(Territory.id).where(Territory.name == "Benelux"))
+        inside = set(db.session.scalars(select(Lead.id).where(Lead.territory_id == benelux)))
+    assert inside == set(city_cluster)

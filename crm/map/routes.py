@@ -9,6 +9,7 @@ from jinja2_fragments.flask import render_block
 from sqlalchemy import select
 
 from crm.extensions import db
+from crm.map.forms import build_territory_form, owner_id
 from crm.map.queries import MAP_TYPES, category_column, legend, location_counts, territory_layers
 from crm.models import Territory, User
 from crm.records.views import filter_options, get_visible
@@ -19,7 +20,9 @@ from crm.services.permissions import may_mass_change
 from crm.services.geometry import parse_viewport, read_latlngs, select_ids, viewport_points
 from crm.services.record_types import RECORD_TYPES
 from crm.services.settings import leads_enabled
-from crm.services.territories import create_territory, delete_territory, recompute_territories
+from crm.services.territories import (
+    create_territory, delete_territory, recompute_territories, update_territory,
+)
 
 bp = Blueprint("map", __name__, url_prefix="/map", cli_group=None)
 
@@ -44,7 +47,7 @@ def _page_context(rtype, flt) -> dict:
                 unlocated=located.unlocated, bounds=located.bounds,
                 legend=colors, legend_colors={e.id: e.color for e in colors}, territories=territory_layers(db.session),
                 types=[(RECORD_TYPES[t[:-1]], switch_args) for t in types],
-                users=db.session.execute(select(User.id, User.name).order_by(User.name)).all(),
+                users=db.session.execute(select(User.id, User.name).where(User.active).order_by(User.name)).all(),
                 tile_url=current_app.config.get("MAP_TILE_URL", ""),
                 may_mass_change=may_mass_change(current_user))
 
@@ -147,6 +150,51 @@ def add_territory():
     return redirect(_back(), code=303)
 
 
+@bp.route("/territories/<int:territory_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_territory(territory_id: int):
+    """Rename a territory, change its owner or colour, or redraw it; records follow a new outline."""
+    if not current_user.is_admin:
+        abort(403, "Only admins can manage territories.")
+    territory = db.get_or_404(Territory, territory_id)
+    form = build_territory_form(db.session, territory)
+    if not form.is_submitted():
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        try:
+            edited = update_territory(
+                db.session, current_user, territory, name=form.name.data, owner_id=owner_id(form),
+                auto_assign=form.auto_assign.data, color=form.color.data, area=_outline(form))
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_edited_message(territory.name, edited))
+            return redirect(_back(form.next.data), code=303)
+    failed = bool(form.errors or form.form_errors)
+    return render("map/territory.html", "territory_form", status=422 if failed else 200, territory=territory,
+                  form=form, back=_back(form.next.data), tile_url=current_app.config.get("MAP_TILE_URL", ""))
+
+
+def _outline(form):
+    """The redrawn outline, checked like a new territory's; a bad one is dropped from the form."""
+    try:
+        return read_latlngs(form.outline.data) if form.outline.data else None
+    except DomainError:
+        form.outline.data = ""
+        raise
+
+
+def _edited_message(name: str, edited) -> str:
+    if not edited.changes:
+        return f"Territory “{name}” unchanged."
+    result = edited.result
+    return (f"Territory “{name}” saved"
+            + (f": {result.moved:,} records moved" if "geojson" in edited.changes else "")
+            + (f", {result.reassigned:,} reassigned to its owner." if result.reassigned else "."))
+
+
 @bp.post("/territories/<int:territory_id>/delete")
 @login_required
 def remove_territory(territory_id: int):
@@ -161,9 +209,9 @@ def remove_territory(territory_id: int):
     return redirect(_back(), code=303)
 
 
-def _back() -> str:
+def _back(target: str | None = None) -> str:
     """Return to the map the form came from (only ever a map URL on this site)."""
-    target = request.form.get("next", "")
+    target = request.form.get("next", "") if target is None else target
     return target if target.startswith(url_for("map.index")) and "//" not in target else url_for("map.index")
 
 

@@ -3,6 +3,8 @@
 A record's territory is the smallest territory that contains its coordinates (an STRtree finds
 the candidates). A record that enters a territory whose owner auto-assigns gets that owner
 (and the owner's team). Deleting a territory leaves its records where they are, unassigned.
+Editing one is recorded like creating it: a redrawn outline moves records in and out, and an
+auto-assigning territory that gets a new owner hands every record in it to that owner.
 """
 from collections import defaultdict
 from dataclasses import dataclass
@@ -104,24 +106,35 @@ def recompute_territories(session: Session, actor: User | None = None, *,
     `bounds` (west, south, east, north) and `only_territory` narrow the work to the records a
     changed territory can affect: those in its box and those that were in it.
     """
+    batch_id = history.new_batch_id() if record_history else None
+    events: list[dict] | None = [] if record_history else None
+    result = _recompute(session, actor, batch_id, events, bounds, only_territory)
+    if events is not None and (result.moved or events):
+        summary = (f"{actor.name if actor else 'System'} recomputed territories: "
+                   f"{result.moved:,} records moved, {result.reassigned:,} reassigned")
+        _log_batch(session, actor, batch_id, result.moved, summary, events)
+    return result
+
+
+def _recompute(session: Session, actor: User | None, batch_id: str | None, events: list[dict] | None,
+               bounds, only_territory: int | None) -> Recomputed:
+    """The set-based UPDATEs; history events are appended to `events` (None: no history)."""
     index = build_index(session)
     users = {u.id: u.team_id for u in session.scalars(select(User))}
     result = Recomputed()
-    batch_id = history.new_batch_id() if record_history else None
-    events: list[dict] = []
     for rtype in RECORD_TYPES.values():
         for rows in _chunks(session, rtype, bounds, only_territory):
-            moves = _moves(index, rows)
-            _apply(session, rtype, moves, index, users, result, events if record_history else None,
-                   actor, batch_id)
-    if record_history and (result.moved or events):
-        summary = (f"{actor.name if actor else 'System'} recomputed territories: "
-                   f"{result.moved:,} records moved, {result.reassigned:,} reassigned")
-        history.open_batch(session, actor.id if actor else None, "territories", "mixed",
-                           result.moved, summary, batch_id=batch_id)
-        for start in range(0, len(events), CHUNK):
-            session.execute(insert(HistoryEvent), events[start:start + CHUNK])
+            _apply(session, rtype, _moves(index, rows), index, users, result, events, actor, batch_id)
     return result
+
+
+def _log_batch(session: Session, actor: User | None, batch_id: str, count: int, summary: str,
+               events: list[dict]) -> None:
+    """One feed entry for the change and its per-record events, inserted in chunks."""
+    history.open_batch(session, actor.id if actor else None, "territories", "mixed", count, summary,
+                       batch_id=batch_id)
+    for start in range(0, len(events), CHUNK):
+        session.execute(insert(HistoryEvent), events[start:start + CHUNK])
 
 
 def _chunks(session: Session, rtype: RecordType, bounds, only_territory):
@@ -190,25 +203,133 @@ def _require_admin(actor: User) -> None:
         raise PermissionDenied("Only admins can manage territories.")
 
 
+def _clean_name(session: Session, name: str, territory: Territory | None = None) -> str:
+    """The name with its spaces tidied; refused when empty or taken by another territory."""
+    name = " ".join(name.split())[:80]
+    if not name:
+        raise DomainError("Give the territory a name.")
+    clash = select(Territory.id).where(Territory.name == name)
+    if territory is not None:
+        clash = clash.where(Territory.id != territory.id)
+    if session.scalar(clash):
+        raise DomainError(f"There is already a territory called “{name}”.")
+    return name
+
+
+def _check_owner(session: Session, owner_id: int | None, auto_assign: bool, current: int | None = None) -> None:
+    """The owner must be an active user; an owner the territory already has may stay though inactive."""
+    if owner_id is not None and owner_id != current:
+        owner = session.get(User, owner_id)
+        if owner is None:
+            raise DomainError("Pick an owner from the list.")
+        if not owner.active:
+            raise DomainError(f"{owner.name} is inactive: pick an active owner.")
+    if auto_assign and owner_id is None:
+        raise DomainError("Auto-assign needs an owner: pick one, or untick auto-assign.")
+
+
 def create_territory(session: Session, actor: User, *, name: str, area: Shape,
                      owner_id: int | None, auto_assign: bool, color: str = "#3b82f6") -> tuple[Territory, Recomputed]:
     """A new territory; the records inside it are assigned to it at once."""
     _require_admin(actor)
-    name = " ".join(name.split())[:80]
-    if not name:
-        raise DomainError("Give the territory a name.")
-    if session.scalar(select(Territory.id).where(Territory.name == name)):
-        raise DomainError(f"There is already a territory called “{name}”.")
-    if owner_id is not None and session.get(User, owner_id) is None:
-        raise DomainError("Pick an owner from the list.")
-    if auto_assign and owner_id is None:
-        raise DomainError("Auto-assign needs an owner: pick one, or untick auto-assign.")
+    name = _clean_name(session, name)
+    _check_owner(session, owner_id, auto_assign)
     territory = Territory(name=name, geojson=area.to_geojson(), owner_id=owner_id,
                           auto_assign=auto_assign, color=color)
     session.add(territory)
     session.flush()
     session.info.pop(INDEX_KEY, None)
     return territory, recompute_territories(session, actor, bounds=area.geometry.bounds)
+
+
+@dataclass
+class Edited:
+    changes: dict[str, tuple]   # field -> (old, new), only what changed
+    result: Recomputed          # records moved by a new outline, reassigned to the owner
+
+
+def update_territory(session: Session, actor: User, territory: Territory, *, name: str,
+                     owner_id: int | None, auto_assign: bool, color: str | None = None,
+                     area: Shape | None = None) -> Edited:
+    """Rename a territory, change its owner or colour, or give it a new outline (`area`).
+
+    A new outline recomputes the records in the old and the new box (set-based, as on create);
+    records entering an auto-assigning territory get its owner. When an auto-assigning
+    territory gets a new owner (or starts auto-assigning), every record in it goes to that owner,
+    as if the territory had been drawn now. One batch in the feed; one event per record changed.
+    """
+    _require_admin(actor)
+    wanted = dict(name=_clean_name(session, name, territory), owner_id=owner_id, auto_assign=auto_assign,
+                  color=color or territory.color, geojson=area.to_geojson() if area else territory.geojson)
+    _check_owner(session, owner_id, auto_assign, current=territory.owner_id)
+    changes = {k: (getattr(territory, k), v) for k, v in wanted.items() if getattr(territory, k) != v}
+    if not changes:
+        return Edited({}, Recomputed())
+    old_name, old_bounds = territory.name, _bounds(territory.geojson)
+    for field_name, (_, value) in changes.items():
+        setattr(territory, field_name, value)
+    session.flush()
+    session.info.pop(INDEX_KEY, None)
+    batch_id, events = history.new_batch_id(), []
+    result = Recomputed()
+    if "geojson" in changes:
+        bounds = _union(old_bounds, area.geometry.bounds)
+        result = _recompute(session, actor, batch_id, events, bounds, territory.id)
+    if territory.auto_assign and {"owner_id", "auto_assign"} & changes.keys():
+        result.reassigned += _hand_over(session, actor, territory, batch_id, events)
+    touched = len({(e["record_type"], e["record_id"]) for e in events})
+    _log_batch(session, actor, batch_id, touched,
+               f"{actor.name} edited territory {old_name}: {_describe(session, changes)} "
+               f"({result.moved:,} records moved, {result.reassigned:,} reassigned)", events)
+    return Edited(changes, result)
+
+
+def _bounds(geojson: str) -> tuple[float, float, float, float] | None:
+    try:
+        return read_geojson(geojson).geometry.bounds
+    except DomainError:
+        return None  # an unreadable old outline: its records are still found by their territory id
+
+
+def _union(a, b) -> tuple[float, float, float, float]:
+    if a is None:
+        return b
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def _hand_over(session: Session, actor: User, territory: Territory, batch_id: str, events: list[dict]) -> int:
+    """Give every record in the territory to its owner (and the owner's team); returns how many changed."""
+    owner = session.get(User, territory.owner_id)
+    count, now = 0, utcnow()
+    for rtype in RECORD_TYPES.values():
+        model = rtype.model
+        rows = session.execute(select(model.id, model.owner_id).where(
+            model.territory_id == territory.id,
+            (model.owner_id != owner.id) | model.owner_id.is_(None))).all()
+        for start in range(0, len(rows), CHUNK):
+            part = rows[start:start + CHUNK]
+            session.execute(update(model).where(model.id.in_([rid for rid, _ in part]))
+                            .values(owner_id=owner.id, team_id=owner.team_id)
+                            .execution_options(synchronize_session=False))
+            events += [dict(record_type=rtype.name, record_id=rid, actor_id=actor.id, kind="update",
+                            field="owner_id", old=_s(old), new=_s(owner.id), batch_id=batch_id, at=now)
+                       for rid, old in part]
+        count += len(rows)
+    return count
+
+
+def _describe(session: Session, changes: dict[str, tuple]) -> str:
+    """The changes in words for the feed: "renamed to X; owner A → B; outline redrawn"."""
+    def who(user_id):
+        return session.get(User, user_id).name if user_id else "no owner"
+    words = {
+        "name": lambda old, new: f"renamed to {new}",
+        "owner_id": lambda old, new: f"owner {who(old)} → {who(new)}",
+        "auto_assign": lambda old, new: "auto-assign on" if new else "auto-assign off",
+        "color": lambda old, new: f"colour {new}",
+        "geojson": lambda old, new: "outline redrawn",
+    }
+    return "; ".join(words[k](*changes[k]) for k in words if k in changes)
 
 
 def delete_territory(session: Session, actor: User, territory: Territory) -> int:

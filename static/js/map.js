@@ -1,11 +1,14 @@
 // The map page: pins for the visible area (server-clustered when many), lasso selection,
-// territory layers and a click-to-add-vertex tool for drawing territories.
+// territory layers and a click-to-add-vertex tool for drawing territories. The territory edit
+// page uses the same drawing tool on a small map of the territory's outline ("Redraw").
 (function () {
   "use strict";
 
   var state = null; // one map per page
 
   htmx.onLoad(function (root) {
+    var outline = find(root, "#territory-map");
+    if (outline && !outline.leafletMap) createOutlineMap(outline);
     var el = root.id === "map" ? root : root.querySelector && root.querySelector("#map");
     if (el && !el.leafletMap) state = createMap(el);
     if (!state) return;
@@ -22,11 +25,8 @@
 
   // -- map and background ---------------------------------------------------------------
 
-  function createMap(el) {
+  function baseMap(el) {
     L.Icon.Default.imagePath = el.dataset.imagePath;
-    // On a phone the map gets the screen; the filters fold away behind their heading.
-    var filters = document.querySelector(".map-filters");
-    if (filters && window.matchMedia("(max-width: 760px)").matches) filters.open = false;
     var map = L.map(el, { preferCanvas: true, worldCopyJump: true, minZoom: 2, maxZoom: 18 }).setView([50, 10], 4);
     el.leafletMap = map;
     if (el.dataset.tileUrl) {
@@ -34,6 +34,14 @@
     } else {
       graticule().addTo(map);
     }
+    return map;
+  }
+
+  function createMap(el) {
+    // On a phone the map gets the screen; the filters fold away behind their heading.
+    var filters = document.querySelector(".map-filters");
+    if (filters && window.matchMedia("(max-width: 760px)").matches) filters.open = false;
+    var map = baseMap(el);
     var s = {
       map: map, el: el, config: null, request: null, timer: null,
       pins: L.markerClusterGroup({ maxClusterRadius: 40, disableClusteringAtZoom: 12,
@@ -153,6 +161,36 @@
     });
   }
 
+  function createOutlineMap(el) {
+    // The edit page: the current outline, and "Redraw" to draw a new one into the edit form.
+    var s = { map: baseMap(el), el: el, lasso: null, draw: null, outline: null, pending: null };
+    var shape = parse(el.dataset.outline);
+    if (shape) {
+      s.outline = L.geoJSON(shape, { interactive: false, style: { color: el.dataset.color, weight: 2,
+        fillColor: el.dataset.color, fillOpacity: 0.15 } }).addTo(s.map);
+      s.map.fitBounds(s.outline.getBounds(), { padding: [30, 30], animate: false });
+    }
+    var drawn = parse(drawForm(s).elements.outline.value);  // a new outline kept after a refused save
+    if (drawn) showPending(s, L.polygon(drawn, pendingStyle()).addTo(s.map));
+    var tools = el.parentNode.querySelector("[data-needs-js]");
+    if (tools) tools.hidden = false;
+    setupDrawing(s);
+  }
+
+  function parse(text) {
+    try { return text ? JSON.parse(text) : null; } catch (error) { return null; }
+  }
+
+  function pendingStyle() {
+    return { color: "#111827", weight: 2, dashArray: "4 4", fillOpacity: 0.1 };
+  }
+
+  function showPending(s, layer) {
+    if (s.pending && s.pending !== layer) s.map.removeLayer(s.pending);
+    s.pending = layer;
+    if (s.outline) s.outline.setStyle({ opacity: 0.4, fillOpacity: 0.05, dashArray: "2 6" });
+  }
+
   function toggleTerritory(s, id, visible) {
     var layer = s.territoryLayers[id];
     if (!layer) return;
@@ -221,11 +259,15 @@
       for (var j = steps; j >= 0; j--) ring.push(L.latLng(b.getSouth(), west + (east - west) * j / steps));
       lassoFinished(s, ring);
     });
+    setupDrawing(s);
+  }
+
+  function setupDrawing(s) {
     var drawButton = document.getElementById("draw-toggle");
     if (!drawButton) return;
     drawButton.addEventListener("click", function () {
       if (s.draw) { stopDrawing(s); return; }
-      s.lasso.disable();
+      if (s.lasso) s.lasso.disable();
       startDrawing(s);
     });
     document.getElementById("draw-finish").addEventListener("click", function () { finishDrawing(s); });
@@ -233,7 +275,7 @@
   }
 
   function startDrawing(s) {
-    s.draw = { points: [], line: L.polygon([], { color: "#111827", weight: 2, dashArray: "4 4", fillOpacity: 0.1 }).addTo(s.map) };
+    s.draw = { points: [], line: L.polygon([], pendingStyle()).addTo(s.map) };
     s.map.doubleClickZoom.disable();
     s.el.classList.add("drawing");
     press("draw-toggle", true);
@@ -250,13 +292,22 @@
 
   function finishDrawing(s) {
     if (!s.draw || s.draw.points.length < 3) return;
-    var form = document.getElementById("territory-form");
+    var form = drawForm(s);
     form.elements.outline.value = JSON.stringify(s.draw.points.map(function (p) { return [p.lat, p.lng]; }));
     var keep = s.draw.line;
     stopDrawing(s, keep);
+    if (s.el.dataset.drawForm) {  // redrawing an existing territory: the edit form saves it
+      showPending(s, keep);
+      hint("A new outline is drawn; save to keep it.");
+      return;
+    }
     form.hidden = false;
     form.querySelector("[name=name]").focus();
     hint("Name the territory and save it.");
+  }
+
+  function drawForm(s) {
+    return document.getElementById(s.el.dataset.drawForm || "territory-form");
   }
 
   function stopDrawing(s, keep) {
