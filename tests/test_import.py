@@ -4,9 +4,15 @@ import io
 
 from sqlalchemy import func, select
 
+from decimal import Decimal
+
+import pytest
+
 from crm.extensions import db
-from crm.models import Batch, HistoryEvent, Lead, Pool, PoolMember, User
+from crm.models import Batch, HistoryEvent, Lead, LeadStatus, Pool, PoolMember, User
 from crm.models.pools import ImportJob
+from crm.services.editing import update_record
+from crm.services.trash import undo_batch, undo_state
 
 SALESFORCE = ("First Name,Last Name,Company,Email,Lead Owner,Lead Status\n"
               "Eva,Lind,Acme,eva@acme.com,Inbound EU,New\n"
@@ -155,6 +161,80 @@ def test_undo_on_the_batch_page_moves_the_imported_records_to_the_trash(client, 
     leads = db.session.scalars(select(Lead).where(Lead.email.in_(["eva@acme.com", "olle@beta.com"]))).all()
     assert len(leads) == 2 and all(l.deleted_at is not None for l in leads)
     assert db.session.get(Batch, report["batch_id"]).undone_at is not None
+
+
+def known_leads(*emails: str) -> list[int]:
+    """The first leads, given these emails and known values an import can then overwrite."""
+    new = db.session.scalar(select(LeadStatus.id).where(LeadStatus.name == "New"))
+    leads = db.session.scalars(select(Lead).where(Lead.deleted_at.is_(None)).order_by(Lead.id).limit(len(emails))).all()
+    for lead, email in zip(leads, emails):
+        lead.email, lead.phone, lead.value, lead.status_id = email, "", Decimal("500.00"), new
+        lead.owner_id, lead.team_id = uid("rep1@example.com"), db.session.get(User, uid("rep1@example.com")).team_id
+    db.session.commit()
+    return [lead.id for lead in leads]
+
+
+def lead_values(lead_id: int) -> tuple:
+    lead = db.session.get(Lead, lead_id)
+    return lead.title, lead.phone, lead.value, lead.status_id, lead.owner_id, lead.team_id, lead.deleted_at
+
+
+def import_updates(client, rows: str) -> str:
+    """Run an import with the duplicate policy "update"; return its batch id."""
+    imp = upload(client, "Title,Email,Phone,Value,Lead Status,Lead Owner\n" + rows)
+    report = run(client, imp, duplicates="update")
+    assert report["counts"]["reject"] == 0, report["reasons"]
+    return report["batch_id"]
+
+
+def test_undo_of_an_import_puts_updated_fields_back_and_trashes_created_records(client, auth, app):
+    [old] = known_leads("old@lead.com")
+    before = lead_values(old)
+    auth.login()
+    batch_id = import_updates(client, "Renamed,old@lead.com,+46 70 000,1200,Contacted,rep4@example.com\n"
+                                      "Brand new,brand@new.com,,,,\n")
+    db.session.expire_all()
+    imported = lead_values(old)
+    assert imported[:4] == ("Renamed", "+46 70 000", 1200, db.session.scalar(
+        select(LeadStatus.id).where(LeadStatus.name == "Contacted")))
+    assert imported[4:6] == (uid("rep4@example.com"), db.session.get(User, uid("rep4@example.com")).team_id)
+    page = client.get(f"/bulk/{batch_id}").text
+    assert "the records it updated get their previous values back" in page
+
+    response = client.post(f"/bulk/{batch_id}/undo", follow_redirects=True)
+    assert "moved the 1 lead it created to the trash and put the 1 lead it updated back as before" in response.text
+    db.session.expire_all()
+    assert lead_values(old) == before and before[1] == "" and before[2] == Decimal("500.00")
+    assert db.session.scalar(select(Lead.deleted_at).where(Lead.email == "brand@new.com")) is not None
+    undo = db.session.scalar(select(Batch).where(Batch.action == "undo"))
+    assert undo.count == 2 and undo.params == {"undoes": batch_id}
+    fields = db.session.scalars(select(HistoryEvent.field).where(HistoryEvent.batch_id == undo.id,
+                                                                 HistoryEvent.record_id == old)).all()
+    assert sorted(fields) == ["owner_id", "phone", "status_id", "team_id", "title", "value"]
+
+
+@pytest.mark.parametrize("include_changed", [False, True])
+def test_undo_of_an_import_leaves_a_record_edited_since_alone_unless_included(client, auth, app, admin,
+                                                                              include_changed):
+    edited, other = known_leads("edited@lead.com", "other@lead.com")
+    titles = {i: db.session.get(Lead, i).title for i in (edited, other)}
+    auth.login()
+    batch_id = import_updates(client, "Imported A,edited@lead.com,,,,\nImported B,other@lead.com,,,,\n"
+                                      "Brand new,brand@new.com,,,,\n")
+    update_record(db.session, db.session.get(Lead, edited), {"title": "Edited since"}, admin)
+    update_record(db.session, db.session.get(Lead, other), {"phone": "+1 555"}, admin)  # a field the import left alone
+    db.session.commit()
+    state = undo_state(db.session, db.session.get(Batch, batch_id), admin)
+    assert (state.records, state.changed_since) == (3, 1)
+
+    outcome = undo_batch(db.session, batch_id, admin, include_changed=include_changed)
+    db.session.commit()
+    assert db.session.get(Lead, other).title == titles[other]
+    assert db.session.get(Lead, edited).title == (titles[edited] if include_changed else "Edited since")
+    assert db.session.scalar(select(Lead.deleted_at).where(Lead.email == "brand@new.com")) is not None
+    updated = 2 if include_changed else 1
+    assert (f"put the {updated} lead{'s' if updated != 1 else ''} it updated back as before") in outcome.message
+    assert ("1 lead changed again since and was left alone" in outcome.message) is not include_changed
 
 
 def test_an_excel_workbook_imports_like_a_csv(client, auth, app, tmp_path):

@@ -36,7 +36,7 @@ from crm.models.mixins import utcnow
 from crm.services import DomainError, PermissionDenied
 from crm.services import owners
 from crm.services.filters import Filter, conditions
-from crm.services.history import open_batch
+from crm.services.history import close_batch, open_batch
 from crm.services.permissions import may_mass_change, may_purge
 from crm.services.record_types import RecordType
 
@@ -296,34 +296,62 @@ def run(session: Session, rtype: RecordType, actor: User | None, where: list, ch
 
     The caller commits (or rolls back on any exception: nothing is half-applied).
     """
+    return run_steps(session, rtype, actor, [(where, change)], expected=expected, chunk_size=chunk_size,
+                     fault=fault, now=now)
+
+
+def run_steps(session: Session, rtype: RecordType, actor: User | None, steps: list[tuple[list, Change]], *,
+              lead: str = "", expected: int | None = None, chunk_size: int | None = None,
+              fault: Callable[[int], None] | None = None, now: datetime | None = None) -> Outcome:
+    """Apply each (where, change) step in turn under ONE batch, e.g. an import's undo: trash what it
+    created, put back what it updated. The summary is `lead` + the steps' phrases joined by "and";
+    `expected` (the count the user confirmed) is checked against each step's set.
+    """
     now = now or utcnow()
     model = rtype.model
     _begin_write(session)
-    selected = _pick(session, model, where)
-    if expected is not None and selected != expected:
-        raise StaleSelection(selected, expected, rtype.plural)
+    batch, selected, changed, phrases = None, 0, 0, []
+    for where, change in steps:
+        picked = _pick(session, model, where)
+        if expected is not None and picked != expected:
+            raise StaleSelection(picked, expected, rtype.plural)
+        selected += picked
+        if not picked:
+            continue
+        if change.prepare:
+            change.prepare(session)
+        differs = _differs(model, change)
+        n = session.scalar(select(func.count()).select_from(model).where(_in_pick(model), differs))
+        if not n:
+            continue
+        if batch is None:  # the summary is known once every step has run (close_batch)
+            batch = open_batch(session, actor.id if actor else None, change.action, rtype.name, 0, "", change.params)
+        _apply(session, rtype, actor, batch.id, now, change, differs, chunk_size, fault)
+        changed += n
+        phrases.append(change.phrase(n))
     if not selected:
         raise DomainError(f"There are no {rtype.plural} to change: the set is empty.")
-    if change.prepare:
-        change.prepare(session)
-    differs = _differs(model, change)
-    changed = session.scalar(select(func.count()).select_from(model).where(_in_pick(model), differs))
-    if not changed:
+    if batch is None:
         return Outcome(selected, 0, None, "")
-    phrase = change.phrase(changed)
-    batch = open_batch(session, actor.id if actor else None, change.action, rtype.name, changed,
-                       f"{actor.name if actor else 'System'} {phrase}", change.params)
-    extra = {**change.extra, **({"deleted_batch_id": batch.id} if change.kind == "delete" else {})}
+    phrase = lead + " and ".join(phrases)
+    close_batch(session, batch, changed, f"{actor.name if actor else 'System'} {phrase}")
+    session.expire_all()
+    return Outcome(selected, changed, batch, f"{phrase[:1].upper()}{phrase[1:]}.")
+
+
+def _apply(session: Session, rtype: RecordType, actor: User | None, batch_id: str, now: datetime,
+           change: Change, differs, chunk_size: int | None, fault: Callable[[int], None] | None) -> None:
+    """Per chunk of the picked ids: history first, then the UPDATE."""
+    model = rtype.model
+    extra = {**change.extra, **({"deleted_batch_id": batch_id} if change.kind == "delete" else {})}
     hook = fault or FAULT_HOOK
     for i, (lo, hi) in enumerate(_chunk_bounds(session, chunk_size or CHUNK_SIZE)):
         if i and hook:
             hook(i)
         in_chunk = _in_chunk(model, lo, hi)
-        _log(session, rtype, actor, batch.id, now, in_chunk, change)
+        _log(session, rtype, actor, batch_id, now, in_chunk, change)
         session.execute(update(model.__table__).where(*in_chunk, differs)
                         .values(**change.fields, **extra, updated_at=now))
-    session.expire_all()
-    return Outcome(selected, changed, batch, f"{phrase[:1].upper()}{phrase[1:]}.")
 
 
 def _differs(model, change: Change):

@@ -3,7 +3,7 @@ import uuid
 from dataclasses import dataclass
 from crm.models.mixins import utcnow
 
-from sqlalchemy import Select, and_, insert, or_, select
+from sqlalchemy import Select, and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from crm.models import (
@@ -58,6 +58,13 @@ def open_batch(session: Session, actor_id: int | None, action: str, record_type:
     session.flush()
     log(session, "batch", 0, actor_id, action, new=summary, batch_id=batch.id)
     return batch
+
+
+def close_batch(session: Session, batch: Batch, count: int, summary: str) -> None:
+    """Set the batch's final count and summary, on the batch and on its feed entry."""
+    batch.count, batch.summary = count, summary
+    session.execute(update(HistoryEvent).where(HistoryEvent.batch_id == batch.id, HistoryEvent.record_type == "batch")
+                    .values(new=summary).execution_options(synchronize_session=False))
 
 
 def _text(value) -> str | None:

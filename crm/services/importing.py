@@ -18,7 +18,7 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from crm.models import HistoryEvent, Job, LeadStatus, Pipeline, Stage, User
@@ -314,9 +314,7 @@ class _Run:
         c, plural = self.counts, self.rtype.plural
         summary = (f"Imported {c['create']:,} {plural} from {self.imp.filename}"
                    + (f" and updated {c['update']:,}" if c["update"] else "") + ".")
-        self.batch.count, self.batch.summary = c["create"] + c["update"], summary
-        self.session.execute(update(HistoryEvent).where(HistoryEvent.batch_id == self.batch.id,
-                                                        HistoryEvent.record_type == "batch").values(new=summary))
+        history.close_batch(self.session, self.batch, c["create"] + c["update"], summary)
         self.imp.batch_id = self.batch.id
 
 
@@ -472,10 +470,13 @@ def safe_cell(value: str) -> str:
 # --- undo (from the batch page, crm/services/trash.py) ---------------------------------------------
 
 def undo_change(batch, rtype: RecordType, now) -> tuple:
-    """The mass-change engine's Change and extra conditions that undo an import batch.
+    """The first step of undoing an import batch: the mass-change engine's Change and the extra
+    conditions that move the records the import CREATED to the trash (restorable from there).
 
-    The records the import created go to the trash (restorable from there); records it updated
-    keep their values (their history shows the import's changes).
+    The records it UPDATED get their previous values back in the second step, the one every undo
+    of field changes shares (`trash._undo_steps`, from the batch's "update" history events). An
+    import writes plain columns only (the mapping offers no custom fields), so there is no
+    `custom` JSON to put back.
     """
     from crm.services.bulk import Change, count_phrase
 
@@ -484,6 +485,6 @@ def undo_change(batch, rtype: RecordType, now) -> tuple:
                                                    HistoryEvent.record_type == rtype.name,
                                                    HistoryEvent.kind == "create")
     change = Change("undo", extra={"deleted_at": now}, kind="delete",
-                    phrase=lambda n: f"undid “{batch.summary}”: moved {count_phrase(n, rtype)} to the trash",
+                    phrase=lambda n: f"moved the {count_phrase(n, rtype)} it created to the trash",
                     params={"undoes": batch.id})
     return change, [model.id.in_(created), model.deleted_at.is_(None)]

@@ -1,9 +1,10 @@
 """Undo a mass change, restore deleted records, purge the trash: the way back from crm.services.bulk.
 
-Undo (7 days) restores exactly the previous values the batch's history events recorded. Records
-changed again since (a later event on the same field, or moved to the trash) are reported and left
-alone unless the user insists. Every step reuses the bulk engine (`bulk.run`): one transaction,
-set-based SQL, history first, one batch and feed entry.
+Undo (7 days) restores exactly the previous values the batch's history events recorded; undoing
+an import also moves the records it created to the trash. Records changed again since (a later
+event on the same field, or trashed, merged or converted since) are reported and left alone unless
+the user insists. Every step reuses the bulk engine (`bulk.run`, `bulk.run_steps`): one
+transaction, set-based SQL, history first, one batch and feed entry.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from crm.extensions import db
 from crm.models import Batch, HistoryEvent, User
 from crm.models.mixins import utcnow
 from crm.services import DomainError, PermissionDenied
-from crm.services.bulk import PICK, Change, Outcome, _begin_write, _count, _pick, run
+from crm.services.bulk import PICK, Change, Outcome, _begin_write, _count, _pick, run, run_steps
 from crm.services.history import open_batch
 from crm.services.permissions import may_mass_change, may_purge, visible_clause
 from crm.services.record_types import RECORD_TYPES, RecordType, record_type
@@ -73,26 +74,16 @@ def _why_not(batch: Batch, viewer: User, now: datetime) -> str | None:
 
 
 def _changed_since(batch: Batch, model):
-    """Records with a later event on one of the batch's fields, or trashed/restored since."""
+    """Records with a later event on a field the batch changed on them, or trashed/merged/converted
+    since (for a delete batch: restored or trashed again since)."""
     mine, later = aliased(HistoryEvent), aliased(HistoryEvent)
     if batch.action == "delete":
         return or_(model.deleted_at.is_(None), model.deleted_batch_id.is_distinct_from(batch.id))
-    fields = _fields(batch)
     newer = exists().where(later.record_type == mine.record_type, later.record_id == mine.record_id,
                            later.id > mine.id, later.batch_id.is_distinct_from(batch.id),
-                           or_(later.field.in_(fields), later.kind.in_(("delete", "merge", "convert"))))
+                           or_(later.field == mine.field, later.kind.in_(("delete", "merge", "convert"))))
     return model.id.in_(select(mine.record_id).where(mine.batch_id == batch.id,
                                                      mine.record_type == batch.record_type, newer))
-
-
-def _fields(batch: Batch) -> list[str]:
-    return _FIELDS[batch.action][batch.record_type]
-
-
-# The columns each kind of mass change writes (and Undo puts back).
-_FIELDS = {"reassign": {t: ["owner_id", "team_id"] for t in RECORD_TYPES},
-           "change": {"deal": ["stage_id", "pipeline_id"], "lead": ["status_id"]},
-           "import": {t: [] for t in RECORD_TYPES}}  # an import's own records: trashed/merged since
 
 
 def undo_batch(session: Session, batch_id: str, viewer: User, *, include_changed: bool = False,
@@ -110,17 +101,8 @@ def undo_batch(session: Session, batch_id: str, viewer: User, *, include_changed
         select(func.count()).select_from(model).where(*where, _changed_since(batch, model))) or 0
     if not include_changed:
         where.append(~_changed_since(batch, model))
-    if batch.action == "delete":
-        change = _restore_change(rtype, batch, "undo", f"undid “{batch.summary}”: ")
-    elif batch.action == "import":  # the import's new records go to the trash (crm/services/importing.py)
-        from crm.services.importing import undo_change
-        change, only_created = undo_change(batch, rtype, now)
-        where += only_created
-    else:
-        change = Change("undo", {f: _previous(batch, model, f) for f in _fields(batch)},
-                        phrase=lambda n: f"undid “{batch.summary}”: {_count(n, rtype)} back as before",
-                        params={"undoes": batch.id})
-    outcome = _run_or_nothing(session, rtype, viewer, where, change, now)
+    outcome = _run_or_nothing(session, rtype, viewer, _undo_steps(session, batch, rtype, where, now),
+                              f"undid “{batch.summary}”: ", now)
     session.execute(update(Batch).where(Batch.id == batch.id).values(undone_at=now))
     if skipped:
         outcome.message += (f" {_count(skipped, rtype)} changed again since and {'were' if skipped != 1 else 'was'} "
@@ -128,25 +110,59 @@ def undo_batch(session: Session, batch_id: str, viewer: User, *, include_changed
     return outcome
 
 
+def _undo_steps(session: Session, batch: Batch, rtype: RecordType, where: list, now: datetime) -> list:
+    """(where, Change) steps for the engine: out of the trash (delete), into the trash (an import's
+    new records), then every field the batch changed back to the old value its events recorded."""
+    model = rtype.model
+    if batch.action == "delete":
+        return [(where, _restore_change(rtype, batch, "undo"))]
+    steps = []
+    if batch.action == "import":  # crm/services/importing.py
+        from crm.services.importing import undo_change
+        change, only_created = undo_change(batch, rtype, now)
+        steps.append((where + only_created, change))
+    fields = _changed_fields(session, batch, model)
+    if fields:
+        updated = select(HistoryEvent.record_id).where(HistoryEvent.batch_id == batch.id,
+                                                       HistoryEvent.record_type == batch.record_type,
+                                                       HistoryEvent.kind == "update")
+        what = "put the {} it updated back as before" if batch.action == "import" else "{} back as before"
+        steps.append((where + [model.id.in_(updated)],
+                      Change("undo", {f: _previous(batch, model, f) for f in fields},
+                             phrase=lambda n: what.format(_count(n, rtype)), params={"undoes": batch.id})))
+    return steps
+
+
+def _changed_fields(session: Session, batch: Batch, model) -> list[str]:
+    """The columns the batch's "update" events changed (mass changes and imports write columns only,
+    never `custom.*` JSON keys, so every field it logged is a column Undo can set)."""
+    names = session.scalars(select(HistoryEvent.field).distinct().where(
+        HistoryEvent.batch_id == batch.id, HistoryEvent.record_type == batch.record_type,
+        HistoryEvent.kind == "update", HistoryEvent.field.is_not(None)))
+    return sorted(n for n in names if n in model.__table__.c)
+
+
 def _previous(batch: Batch, model, name: str):
-    """The value the batch's event recorded as old, or the current value when it has none."""
-    old = (select(HistoryEvent.old).where(HistoryEvent.batch_id == batch.id, HistoryEvent.record_type == batch.record_type,
-                                          HistoryEvent.record_id == model.id, HistoryEvent.field == name)
-           .limit(1).scalar_subquery())
-    has = (exists().where(HistoryEvent.batch_id == batch.id, HistoryEvent.record_type == batch.record_type,
-                          HistoryEvent.record_id == model.id, HistoryEvent.field == name))
-    return case((has, cast(old, Integer)), else_=getattr(model, name))
+    """The value the batch's event recorded as old (typed like the column), or the current value when it has none."""
+    column = model.__table__.c[name]
+    event = [HistoryEvent.batch_id == batch.id, HistoryEvent.record_type == batch.record_type,
+             HistoryEvent.record_id == model.id, HistoryEvent.field == name]
+    old = cast(select(HistoryEvent.old).where(*event).order_by(HistoryEvent.id).limit(1).scalar_subquery(),
+               column.type)
+    if isinstance(column.type, String) and not column.nullable:
+        old = func.coalesce(old, "")  # history keeps an empty text as NULL
+    return case((exists().where(*event), old), else_=getattr(model, name))
 
 
-def _restore_change(rtype: RecordType, batch: Batch | None, action: str, prefix: str = "") -> Change:
+def _restore_change(rtype: RecordType, batch: Batch | None, action: str) -> Change:
     return Change(action, extra={"deleted_at": None, "deleted_batch_id": None}, kind="restore",
-                  phrase=lambda n: f"{prefix}restored {_count(n, rtype)} from the trash",
+                  phrase=lambda n: f"restored {_count(n, rtype)} from the trash",
                   params={"undoes": batch.id} if batch else {})
 
 
-def _run_or_nothing(session, rtype, viewer, where, change, now) -> Outcome:
+def _run_or_nothing(session, rtype, viewer, steps, lead, now) -> Outcome:
     try:
-        outcome = run(session, rtype, viewer, where, change, expected=None, now=now)
+        outcome = run_steps(session, rtype, viewer, steps, lead=lead, now=now)
     except DomainError:
         return Outcome(0, 0, None, "Nothing to undo: no record can be put back.")
     if not outcome.changed:
