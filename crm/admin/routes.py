@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from crm.admin.forms import CustomFieldForm, LeadStatusForm, TeamForm, UserForm
 from crm.extensions import db
+from crm.form_choices import select_choices
 from crm.models import CustomField, LeadStatus, Team, User
 from crm.rendering import render
 from crm.services import DomainError
@@ -101,7 +102,8 @@ def edit_user(user_id: int | None):
     """Create or change a user: role, team, active, conversion permission, password."""
     user = db.get_or_404(User, user_id) if user_id else None
     form = UserForm(obj=user, data={"team": str(user.team_id or "")} if user else None)
-    form.team.choices = [("", "No team")] + [(str(t.id), t.name) for t in db.session.scalars(select(Team).order_by(Team.name))]
+    form.team.choices = select_choices(((str(t.id), t.name) for t in db.session.scalars(select(Team).order_by(Team.name))),
+                                        blank="No team")
     if form.validate_on_submit():
         values = {k: getattr(form, k).data for k in ("name", "email", "role", "active", "can_convert_deals")}
         values["team_id"] = int(form.team.data) if form.team.data else None

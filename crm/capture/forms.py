@@ -4,12 +4,13 @@ from wtforms import BooleanField, SelectField, SelectMultipleField, StringField,
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from crm.form_choices import select_choices
 from crm.services.capture import FIELDS
 
 
 class CaptureSettingsForm(FlaskForm):
     name = StringField("Form name", validators=[DataRequired(message="A form needs a name."), Length(max=120)])
-    fields = SelectMultipleField("Fields shown", choices=[(k, label) for k, (label, _) in FIELDS.items()],
+    fields = SelectMultipleField("Fields shown", choices=select_choices((k, label) for k, (label, _) in FIELDS.items()),
                                  widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
                                  description="Email is always asked: the duplicate check needs it.")
     owner = SelectField("Default owner or pool", coerce=str)

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from crm.capture.forms import CaptureSettingsForm
 from crm.extensions import csrf, db, limiter
+from crm.form_choices import select_choices
 from crm.models.pools import CaptureForm
 from crm.rendering import render
 from crm.services import capture
@@ -96,7 +97,7 @@ def edit_form(form_id: int):
     _admin()
     record = db.get_or_404(CaptureForm, form_id)
     settings = CaptureSettingsForm(obj=record, data={"owner": record.owner_choice} if request.method == "GET" else None)
-    settings.owner.choices = [("", "No owner")] + _owner_options()
+    settings.owner.choices = select_choices(_owner_options(), blank="No owner")
     if settings.validate_on_submit():
         settings.populate_obj(record)
         record.owner_choice = settings.owner.data

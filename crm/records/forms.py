@@ -8,6 +8,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
+from crm.form_choices import select_choices
 from crm.models import CustomField, LeadStatus, Organization, Contact, Stage, User
 from crm.services.owners import owner_choices
 from crm.services.permissions import visible_clause
@@ -41,7 +42,7 @@ class LeadForm(FlaskForm, PlaceMixin):
 class DealForm(FlaskForm, PlaceMixin):
     title = StringField("Title", validators=[DataRequired(message="A deal needs a title."), Length(max=200)])
     value = DecimalField("Value", places=2, validators=[Optional(), NumberRange(min=0)])
-    currency = SelectField("Currency", choices=["EUR", "USD", "GBP", "SEK"])
+    currency = SelectField("Currency", choices=select_choices((c, c) for c in ("EUR", "USD", "GBP", "SEK")))
     stage = SelectField("Stage", coerce=str)
     owner = SelectField("Owner", coerce=str)
     organization = SelectField("Organization", coerce=str)
@@ -105,7 +106,8 @@ def _custom_field(cf: CustomField):
         case "checkbox":
             return BooleanField(cf.label)
         case "choice":
-            return SelectField(cf.label, choices=[("", "—")] + [(c, c) for c in cf.choices], validators=required)
+            return SelectField(cf.label, choices=select_choices(((c, c) for c in cf.choices), blank="—"),
+                               validators=required)
         case _:
             return StringField(cf.label, validators=required + [Length(max=500)])
 
@@ -131,23 +133,23 @@ def _fill_choices(session: Session, form, rtype: RecordType, viewer: User, recor
     owners = owner_choices(session, viewer, rtype.name)
     if record is not None and record.owner_id and f"user:{record.owner_id}" not in dict(owners):
         owners.insert(0, (f"user:{record.owner_id}", record.owner.name if record.owner else "—"))
-    form.owner.choices = [("", "No owner")] + owners
+    form.owner.choices = select_choices(owners, blank="No owner")
     if hasattr(form, "status"):
-        form.status.choices = [("", "—")] + [(str(s.id), s.name) for s in session.scalars(
-            select(LeadStatus).order_by(LeadStatus.position))]
+        form.status.choices = select_choices(((str(s.id), s.name) for s in session.scalars(
+            select(LeadStatus).order_by(LeadStatus.position))), blank="—")
     if hasattr(form, "stage"):
-        form.stage.choices = [(str(s.id), str(s)) for s in session.scalars(
-            select(Stage).join(Stage.pipeline).order_by(Stage.pipeline_id, Stage.position))]
+        form.stage.choices = select_choices((str(s.id), str(s)) for s in session.scalars(
+            select(Stage).join(Stage.pipeline).order_by(Stage.pipeline_id, Stage.position)))
     if hasattr(form, "organization"):
-        form.organization.choices = [("", "—")] + [(str(i), n) for i, n in session.execute(
+        form.organization.choices = select_choices(((str(i), n) for i, n in session.execute(
             select(Organization.id, Organization.name).where(
                 Organization.deleted_at.is_(None), visible_clause(Organization, viewer))
-            .order_by(Organization.name).limit(1000))]
+            .order_by(Organization.name).limit(1000))), blank="—")
     if hasattr(form, "contact"):
-        form.contact.choices = [("", "—")] + [(str(i), n) for i, n in session.execute(
+        form.contact.choices = select_choices(((str(i), n) for i, n in session.execute(
             select(Contact.id, Contact.name).where(
                 Contact.deleted_at.is_(None), visible_clause(Contact, viewer))
-            .order_by(Contact.name).limit(1000))]
+            .order_by(Contact.name).limit(1000))), blank="—")
 
 
 PLAIN_FIELDS = {
