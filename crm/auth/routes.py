@@ -36,9 +36,12 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Log out, leaving nothing of the session behind (not even unread messages)."""
-    logout_user()
+    """Log out, leaving nothing of the session behind (not even unread messages).
+
+    Clear first: logout_user() then marks the remember-me cookie for deletion in the session.
+    """
     session.clear()
+    logout_user()
     flash("You are logged out.")
     return redirect(url_for("auth.login"), code=303)
 
