@@ -4,13 +4,15 @@ Choices assigned per request (form.owner.choices = ...) raise no DeprecationWarn
 so the pytest filter `error::DeprecationWarning:wtforms.*` cannot guard them: these tests do.
 """
 import pytest
+from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice, SelectFieldBase
 
 from crm.admin.forms import CustomFieldForm, LeadStatusForm, UserForm
 from crm.capture.forms import CaptureSettingsForm
 from crm.extensions import db
 from crm.form_choices import choice_values, grouped_choices, select_choices
-from crm.models import CustomField, Lead
+from crm.map.forms import build_territory_form
+from crm.models import CustomField, Lead, Territory
 from crm.pipeline.forms import build_convert_form
 from crm.records.forms import build_form
 from crm.services.record_types import RECORD_TYPES
@@ -45,10 +47,12 @@ def test_record_forms_offer_select_choices_only(app, name):
         assert choice_values(form.cf_segment.choices) == ["", "SMB", "Enterprise"]
 
 
-def test_the_convert_dialog_and_admin_forms_offer_select_choices_only(app):
+def test_the_convert_dialog_territory_and_admin_forms_offer_select_choices_only(app):
     with app.test_request_context():
+        territory = db.session.scalars(select(Territory)).first()
         forms = [build_convert_form(db.session, db.session.get(Lead, 1), user("admin@example.com")),
-                 UserForm(), CustomFieldForm(), LeadStatusForm(), CaptureSettingsForm()]
+                 UserForm(), CustomFieldForm(), LeadStatusForm(), CaptureSettingsForm(),
+                 build_territory_form(db.session, territory)]
         for form in forms:
             for field in _select_fields(form):
                 assert all(isinstance(c, SelectChoice) for c in field.choices or ()), field.name

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Session
 from wtforms import BooleanField, ColorField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
+from crm.form_choices import select_choices
 from crm.models import Territory, User
 
 
@@ -24,8 +25,8 @@ def build_territory_form(session: Session, territory: Territory) -> TerritoryFor
                                    auto_assign=territory.auto_assign, color=territory.color))
     users = session.execute(select(User.id, User.name, User.active)
                             .where(or_(User.active, User.id == territory.owner_id)).order_by(User.name)).all()
-    form.owner.choices = [("", "No owner")] + [(str(i), name if active else f"{name} (inactive)")
-                                                for i, name, active in users]
+    form.owner.choices = select_choices(((str(i), name if active else f"{name} (inactive)")
+                                         for i, name, active in users), blank="No owner")
     return form
 
 
