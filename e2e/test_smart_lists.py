@@ -31,6 +31,7 @@ def test_save_a_smart_list_open_it_and_reassign_its_owner(page: Page, live_serve
     drawer = page.locator("#bulk-drawer")
     expect(drawer.locator("#bulk-total")).to_have_text(f"{len(ids)} leads")
     drawer.get_by_label("New owner").select_option(label="Lars Berg")
+    expect(drawer).to_contain_text(f"Reassign {len(ids)} leads from Ana Ruiz to Lars Berg")  # the drawer re-rendered
     drawer.get_by_label("Type REASSIGN to confirm").fill("REASSIGN")
     drawer.get_by_role("button", name="Yes, reassign").click()
     expect(drawer).to_contain_text(f"Reassigned {len(ids)} leads to Lars Berg.")
