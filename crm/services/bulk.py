@@ -8,11 +8,11 @@ user confirms is the set that changes.
 Execution is set-based SQL in ONE transaction, never a Python loop over ORM objects:
 
     _guard         admins and managers only; delete is admin-only
-    _begin_write   take the write lock first (SQLite: one writer), so nothing moves between the
+    begin_write    take the write lock first (SQLite: one writer), so nothing moves between the
                    re-count and the update
-    _pick          freeze the set into a temp table; on PostgreSQL the rows are locked FOR UPDATE
+    pick           freeze the set into a temp table; on PostgreSQL the rows are locked FOR UPDATE
                    in id order, so overlapping mass changes queue instead of interleaving
-    _check_count   the user confirmed N records: if the set now holds another number, refuse
+    StaleSelection the user confirmed N records: if the set now holds another number, refuse
     open_batch     one Batch and its single feed entry ("Admin reassigned 12,345 leads to Ana Ruiz")
     per id chunk   INSERT INTO history_event ... SELECT old values, THEN UPDATE ... WHERE id IN pick
 
@@ -202,15 +202,15 @@ def reassign(session: Session, sel: Selection, choice: str, *, expected: int | N
     owner, team, prepare = _owner_plan(session, sel, choice)
     label = owners.choice_label(session, choice)
     change = Change("reassign", {"owner_id": owner, "team_id": team},
-                    phrase=lambda n: f"reassigned {_count(n, sel.rtype)} to {label}",
+                    phrase=lambda n: f"reassigned {count_phrase(n, sel.rtype)} to {label}",
                     params={"owner": choice, "owner_label": label}, prepare=prepare)
     outcome = run(session, sel.rtype, sel.viewer, sel.conditions(), change, expected=expected,
                   chunk_size=chunk_size, fault=fault)
     same = outcome.selected - outcome.changed
     if same and outcome.changed:
-        outcome.message += f" {_count(same, sel.rtype)} already belonged to {label} and stayed as they were."
+        outcome.message += f" {count_phrase(same, sel.rtype)} already belonged to {label} and stayed as they were."
     elif not outcome.changed:
-        outcome.message = f"Nothing to change: {'the' if same != 1 else 'that'} {_count(same, sel.rtype)} already belonged to {label}."
+        outcome.message = f"Nothing to change: {'the' if same != 1 else 'that'} {count_phrase(same, sel.rtype)} already belonged to {label}."
     return outcome
 
 
@@ -260,12 +260,12 @@ def change_stage(session: Session, sel: Selection, stage_id: int | None, *, expe
     else:
         fields, label, what = {"status_id": literal(target.id, Integer)}, target.name, "status"
     change = Change("change", fields,
-                    phrase=lambda n: f"changed the {what} of {_count(n, sel.rtype)} to {label}",
+                    phrase=lambda n: f"changed the {what} of {count_phrase(n, sel.rtype)} to {label}",
                     params={what: target.id, "label": label})
     outcome = run(session, sel.rtype, sel.viewer, sel.conditions(), change, expected=expected,
                   chunk_size=chunk_size, fault=fault)
     if not outcome.changed:
-        outcome.message = f"Nothing to change: the {_count(outcome.selected, sel.rtype)} already have the {what} {label}."
+        outcome.message = f"Nothing to change: the {count_phrase(outcome.selected, sel.rtype)} already have the {what} {label}."
     return outcome
 
 
@@ -275,7 +275,7 @@ def delete(session: Session, sel: Selection, *, expected: int | None,
     _guard(sel.viewer, "delete")
     now = utcnow()
     change = Change("delete", extra={"deleted_at": now}, kind="delete",
-                    phrase=lambda n: f"deleted {_count(n, sel.rtype)}")
+                    phrase=lambda n: f"deleted {count_phrase(n, sel.rtype)}")
     return run(session, sel.rtype, sel.viewer, sel.conditions(), change, expected=expected,
                chunk_size=chunk_size, fault=fault, now=now)
 
@@ -309,10 +309,10 @@ def run_steps(session: Session, rtype: RecordType, actor: User | None, steps: li
     """
     now = now or utcnow()
     model = rtype.model
-    _begin_write(session)
+    begin_write(session)
     batch, selected, changed, phrases = None, 0, 0, []
     for where, change in steps:
-        picked = _pick(session, model, where)
+        picked = pick(session, model, where)
         if expected is not None and picked != expected:
             raise StaleSelection(picked, expected, rtype.plural)
         selected += picked
@@ -360,7 +360,7 @@ def _differs(model, change: Change):
     return or_(*(getattr(model, name).is_distinct_from(new) for name, new in change.fields.items()))
 
 
-def _begin_write(session: Session) -> None:
+def begin_write(session: Session) -> None:
     """SQLite: start the write transaction now (a no-op UPDATE takes the one writer lock)."""
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text("UPDATE batch SET id = id WHERE 0"))
@@ -372,7 +372,7 @@ def _scratch_table(session: Session, table: Table) -> None:
     session.execute(table.delete())
 
 
-def _pick(session: Session, model, where: list) -> int:
+def pick(session: Session, model, where: list) -> int:
     """Freeze the set (ids) in a temp table; PostgreSQL locks the rows in id order."""
     _scratch_table(session, PICK)
     source = select(model.id).where(*where).order_by(model.id).with_for_update(of=model)
@@ -424,12 +424,8 @@ def _log(session: Session, rtype: RecordType, actor: User | None, batch_id: str,
         session.execute(insert(HistoryEvent).from_select(names, rows))
 
 
-def _count(n: int, rtype: RecordType) -> str:
-    return f"{n:,} {rtype.plural if n != 1 else rtype.label.lower()}"
-
-
 def count_phrase(n: int, rtype: RecordType) -> str:
     """'12,345 leads' / '1 lead'."""
-    return _count(n, rtype)
+    return f"{n:,} {rtype.plural if n != 1 else rtype.label.lower()}"
 
 

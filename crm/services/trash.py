@@ -18,7 +18,7 @@ from crm.extensions import db
 from crm.models import Batch, HistoryEvent, User
 from crm.models.mixins import utcnow
 from crm.services import DomainError, PermissionDenied
-from crm.services.bulk import PICK, Change, Outcome, _begin_write, _count, _pick, run, run_steps
+from crm.services.bulk import PICK, Change, Outcome, begin_write, count_phrase, pick, run, run_steps
 from crm.services.history import open_batch
 from crm.services.permissions import may_mass_change, may_purge, visible_clause
 from crm.services.record_types import RECORD_TYPES, RecordType, record_type
@@ -105,7 +105,7 @@ def undo_batch(session: Session, batch_id: str, viewer: User, *, include_changed
                               f"undid “{batch.summary}”: ", now)
     session.execute(update(Batch).where(Batch.id == batch.id).values(undone_at=now))
     if skipped:
-        outcome.message += (f" {_count(skipped, rtype)} changed again since and {'were' if skipped != 1 else 'was'} "
+        outcome.message += (f" {count_phrase(skipped, rtype)} changed again since and {'were' if skipped != 1 else 'was'} "
                             "left alone (tick “Undo them too” to include them).")
     return outcome
 
@@ -129,7 +129,7 @@ def _undo_steps(session: Session, batch: Batch, rtype: RecordType, where: list, 
         what = "put the {} it updated back as before" if batch.action == "import" else "{} back as before"
         steps.append((where + [model.id.in_(updated)],
                       Change("undo", {f: _previous(batch, model, f) for f in fields},
-                             phrase=lambda n: what.format(_count(n, rtype)), params={"undoes": batch.id})))
+                             phrase=lambda n: what.format(count_phrase(n, rtype)), params={"undoes": batch.id})))
     return steps
 
 
@@ -156,7 +156,7 @@ def _previous(batch: Batch, model, name: str):
 
 def _restore_change(rtype: RecordType, batch: Batch | None, action: str) -> Change:
     return Change(action, extra={"deleted_at": None, "deleted_batch_id": None}, kind="restore",
-                  phrase=lambda n: f"restored {_count(n, rtype)} from the trash",
+                  phrase=lambda n: f"restored {count_phrase(n, rtype)} from the trash",
                   params={"undoes": batch.id} if batch else {})
 
 
@@ -225,17 +225,17 @@ def purge_trash(session: Session, older_than: timedelta, now: datetime | None = 
     """Delete for good the records in the trash for longer than `older_than`; one purge event each."""
     now = now or utcnow()
     cutoff = now - older_than
-    _begin_write(session)
+    begin_write(session)
     purged = {}
     for rtype in RECORD_TYPES.values():
         model = rtype.model
-        n = _pick(session, model, [model.deleted_at.is_not(None), model.deleted_at < cutoff])
+        n = pick(session, model, [model.deleted_at.is_not(None), model.deleted_at < cutoff])
         purged[rtype.name] = n
         if not n:
             continue
         days = older_than.days
         batch = open_batch(session, None, "purge", rtype.name, n,
-                           f"System purged {_count(n, rtype)} that were in the trash for more than "
+                           f"System purged {count_phrase(n, rtype)} that were in the trash for more than "
                            f"{days} day{'s' if days != 1 else ''}", {"older_than_days": days})
         in_pick = model.id.in_(select(PICK.c.id))
         session.execute(insert(HistoryEvent).from_select(
