@@ -234,12 +234,8 @@ def _batch_summary(actor: User, count: int) -> str:
 
 def _close_batch(session: Session, batch: Batch, actor: User, converted: int) -> None:
     """The feed entry states what really happened (some deals may have been claimed elsewhere)."""
-    if converted == batch.count:
-        return
-    batch.count, batch.summary = converted, _batch_summary(actor, converted)
-    session.execute(update(HistoryEvent).where(HistoryEvent.batch_id == batch.id,
-                                               HistoryEvent.record_type == "batch")
-                    .values(new=batch.summary).execution_options(synchronize_session=False))
+    if converted != batch.count:
+        history.close_batch(session, batch, converted, _batch_summary(actor, converted))
 
 
 def _first_status(session: Session, kind: str) -> int | None:
