@@ -52,3 +52,14 @@ def test_lists_and_records_fit_a_phone_screen(page: Page, live_server):
         page.goto(f"{live_server}{path}")
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 375 px"
+
+
+def test_on_a_phone_the_filters_fold_behind_their_heading(page: Page, live_server):
+    page.set_viewport_size({"width": 375, "height": 800})
+    login(page, live_server)
+    page.goto(f"{live_server}/leads/")
+    search = page.get_by_label("Search")
+    expect(search).to_be_hidden()
+    page.get_by_text("Filters", exact=True).click()
+    search.fill("zzz-nothing")
+    expect(page.locator("#record-rows")).to_contain_text("No leads match this filter")

@@ -14,6 +14,12 @@
     }
   });
 
+  // On a phone the content gets the screen: panels marked data-fold-on-phone (the filters) start
+  // folded behind their heading; the list's count says whether a filter applies.
+  if (window.matchMedia("(max-width: 760px)").matches) {
+    document.querySelectorAll("details[data-fold-on-phone]").forEach(function (d) { d.open = false; });
+  }
+
   // A filter request carries only the filter: no empty fields, nothing marked data-not-filter (the
   // smart-list name and its CSRF token), so the URL htmx pushes stays short and safe to share.
   document.addEventListener("htmx:config:request", function (event) {

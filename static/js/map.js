@@ -38,9 +38,6 @@
   }
 
   function createMap(el) {
-    // On a phone the map gets the screen; the filters fold away behind their heading.
-    var filters = document.querySelector(".map-filters");
-    if (filters && window.matchMedia("(max-width: 760px)").matches) filters.open = false;
     var map = baseMap(el);
     var s = {
       map: map, el: el, config: null, request: null, timer: null,
