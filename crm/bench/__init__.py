@@ -2,11 +2,13 @@
 
 Each module in this package registers row functions with `@bench_row`; a row function takes a
 `Bench` (app, data size) and returns `Result`s. Modules are found automatically.
+`python -m crm.bench bulk map` runs only those modules' rows (`make bench ONLY="bulk map"`).
 """
 import gc
 import importlib
 import pkgutil
 import resource
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -71,13 +73,18 @@ def print_table(results: list[Result]) -> None:
         print(f"{r.n:>8,}  {r.op:<48} {r.app_s:9.4f} {sql} {r.ratio:>8}  {r.extra}")
 
 
-def main() -> None:
+def main(only: list[str] | None = None) -> None:
     from crm import create_app
     from crm.config import Config
     from crm.extensions import db
     from crm.services.demo import seed_demo
 
     load_rows()
+    only = only if only is not None else sys.argv[1:]
+    unknown = set(only) - {row.__module__.rsplit(".", 1)[-1] for row in ROWS}
+    if unknown:
+        sys.exit(f"No bench module named {', '.join(sorted(unknown))}.")
+    rows = [row for row in ROWS if not only or row.__module__.rsplit(".", 1)[-1] in only]
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         app = create_app(Config, SQLALCHEMY_DATABASE_URI=f"sqlite:///{workdir / 'bench.db'}",
@@ -89,7 +96,7 @@ def main() -> None:
             db.session.commit()
             print(f"Seeded 100,000 leads in {time.perf_counter() - start:.1f} s (SQLite, {workdir / 'bench.db'})\n")
         results: list[Result] = []
-        for row in ROWS:
+        for row in rows:
             try:
                 results += row(Bench(app=app, leads=100_000, workdir=workdir))
             except Exception as error:  # one broken row must not hide the others
