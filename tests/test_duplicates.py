@@ -128,6 +128,18 @@ def test_duplicate_groups_are_best_first_and_need_strong_evidence(app, admin, re
     assert together.ids == [c.id, d.id] and name_only.id not in together.ids
 
 
+def test_duplicate_groups_are_kept_until_the_records_change(app, admin, rep):
+    a = make_lead(rep, person_name="Ana Ruiz", email="ana@acme.se")
+    make_lead(rep, person_name="Ana Ruiz", email="ANA@acme.se")
+    db.session.commit()
+    first = duplicate_groups(db.session, "lead", admin)
+    assert duplicate_groups(db.session, "lead", admin) is first
+    lead = db.session.get(Lead, a.id)
+    lead.person_name, lead.email = "Bo Ek", "bo@elsewhere.se"
+    db.session.commit()
+    assert all(a.id not in g.ids for g in duplicate_groups(db.session, "lead", admin))
+
+
 def test_duplicate_groups_compare_only_within_blocks(app, admin, monkeypatch):
     calls = []
     real = duplicates.compare

@@ -32,6 +32,7 @@ FALLBACK_REGION = "SE"  # phone region when a record has no (known) country
 MAX_CANDIDATES = 2000
 MAX_BLOCK = 60  # larger blocks are compared within a sliding window (sorted neighbourhood)
 WINDOW = 12
+GROUPS_KEPT = 16  # duplicate_groups results kept, oldest dropped first
 
 # Mail providers shared by strangers: two people at gmail.com are not the same company.
 # example.com/.net/.org are the reserved documentation domains (demo and test data use them).
@@ -365,14 +366,26 @@ def _escape(text: str) -> str:
 # --- the whole table: duplicate_groups -------------------------------------------------------
 
 def duplicate_groups(session: Session, rtype: RecordType | str, viewer: User) -> list[Group]:
-    """Groups of likely duplicates among the records the viewer may see, best first."""
+    """Groups of likely duplicates among the records the viewer may see, best first.
+
+    A pass over 100,000 records takes seconds, so the result is kept while the records the viewer
+    sees are unchanged (same count, newest id and last update): paging through it is instant.
+    """
     rtype = RECORD_TYPES[rtype] if isinstance(rtype, str) else rtype
     model = rtype.model
-    rows = session.execute(select(*_columns(rtype)).where(
-        model.deleted_at.is_(None), visible_clause(model, viewer)).order_by(model.id)).mappings()
-    sigs = [signature(rtype.name, row, row["id"]) for row in rows]
-    pairs = _likely_pairs(rtype.name, sigs, _blocks(sigs))
-    return _groups(pairs)
+    where = [model.deleted_at.is_(None), visible_clause(model, viewer)]
+    state = session.execute(select(func.count(), func.max(model.id), func.max(model.updated_at)).where(*where)).one()
+    key = (session.get_bind().url.render_as_string(), rtype.name, viewer.id, viewer.role, viewer.team_id, *state)
+    if key not in _GROUPS:
+        rows = session.execute(select(*_columns(rtype)).where(*where).order_by(model.id)).mappings()
+        sigs = [signature(rtype.name, row, row["id"]) for row in rows]
+        while len(_GROUPS) >= GROUPS_KEPT:
+            _GROUPS.pop(next(iter(_GROUPS)))
+        _GROUPS[key] = _groups(_likely_pairs(rtype.name, sigs, _blocks(sigs)))
+    return _GROUPS[key]
+
+
+_GROUPS: dict[tuple, list["Group"]] = {}
 
 
 def blocking_keys(sig: Signature) -> Iterable[str]:
