@@ -5,7 +5,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.models import Lead
+from crm.models import Deal, Lead
 from e2e.helpers import login, user_id
 
 
@@ -34,6 +34,21 @@ def test_editing_a_lead_shows_the_change_in_its_timeline(page: Page, live_server
     expect(page.locator("#timeline")).to_contain_text("to Fleet rollout for Atlas")
     with app_db():
         assert db.session.get(Lead, 1).title == "Fleet rollout for Atlas"
+
+
+def test_saving_an_edit_form_untouched_changes_nothing(page: Page, live_server, app_db):
+    with app_db():
+        deal = db.session.scalar(select(Deal).where(Deal.organization_id.is_not(None), Deal.contact_id.is_not(None),
+                                                    Deal.owner_id.is_not(None)).order_by(Deal.id))
+        before = (deal.owner_id, deal.team_id, deal.stage_id, deal.pipeline_id, deal.organization_id, deal.contact_id)
+    login(page, live_server)
+    page.goto(f"{live_server}/deals/{deal.id}/edit")
+    expect(page.get_by_label("Owner")).to_have_value(f"user:{before[0]}")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#messages")).to_contain_text("Nothing changed.")
+    with app_db():
+        deal = db.session.get(Deal, deal.id)
+        assert (deal.owner_id, deal.team_id, deal.stage_id, deal.pipeline_id, deal.organization_id, deal.contact_id) == before
 
 
 def test_a_rep_cannot_open_another_reps_lead_by_url(page: Page, live_server, app_db):

@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.extensions import db
-from crm.models import Activity, HistoryEvent, Lead, Note, Setting
+from crm.models import Activity, Contact, Deal, HistoryEvent, Lead, Note, Organization, Setting
 from crm.services.history import timeline_select
 
 PAGES = ["/leads/", "/deals/", "/contacts/", "/organizations/"]
@@ -161,3 +161,16 @@ def test_form_fields_only_carry_aria_error_attributes_when_in_error(client, auth
     assert 'aria-invalid="None"' not in form and 'aria-describedby="None"' not in form
     invalid = client.post("/leads/new", data={"title": ""}).get_data(as_text=True)
     assert 'aria-describedby="title-error"' in invalid and 'aria-invalid="true"' in invalid
+
+
+@pytest.mark.parametrize("model, plural", [(Lead, "leads"), (Deal, "deals"), (Contact, "contacts"),
+                                            (Organization, "organizations")])
+def test_edit_forms_open_on_the_records_current_choices(client, auth, model, plural):
+    record = db.session.scalar(select(model).where(model.owner_id.is_not(None)).order_by(model.id))
+    auth.login()
+    form = client.get(f"/{plural}/{record.id}/edit").get_data(as_text=True)
+    assert f'<option selected value="user:{record.owner_id}">' in form
+    for name in ("status", "stage", "organization", "contact"):
+        value = getattr(record, f"{name}_id", None)
+        if value:
+            assert f'<option selected value="{value}">' in form, name
