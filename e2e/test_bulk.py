@@ -116,3 +116,22 @@ def test_the_drawer_fits_a_phone_screen(page: Page, live_server):
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
     page.screenshot(path="/tmp/bulk-drawer-375.png")
+
+
+def test_unticking_a_row_ends_select_all_matching(page: Page, live_server):
+    login(page, live_server)
+    page.goto(f"{live_server}/leads/?per_page=10")
+    select_all = page.get_by_text(re.compile(r"Select all \d+ matching the filter"))
+    select_all.click()
+    button = page.get_by_role("button", name=re.compile(r"Mass change \("))
+    expect(button).not_to_have_text("Mass change (10 records)")
+    rows = page.locator("#record-rows tbody input[name=ids]")
+    expect(rows.first).to_be_checked()
+    rows.first.uncheck()
+    expect(page.locator("[data-select-all]")).not_to_be_checked()
+    expect(button).to_have_text("Mass change (9 records)")
+    button.click()
+    expect(page.locator("#bulk-total")).to_have_text("9 leads")
+    page.keyboard.press("Escape")
+    expect(page.locator("#bulk-drawer")).to_have_count(0)
+    expect(button).to_be_focused()

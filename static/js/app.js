@@ -2,16 +2,26 @@
 (function () {
   "use strict";
 
-  // "Select all N matching" and "select page" checkboxes in list selections.
+  // "Select all N matching" and "select page" checkboxes in list selections. "All matching" ticks
+  // the rows shown; unticking one row ends "all matching" (as in Gmail), so the selection is then
+  // exactly the ticked rows, never "all but the one you unticked".
+  function tick(form, selector, checked) {
+    form.querySelectorAll(selector).forEach(function (b) { b.checked = checked; });
+  }
   document.addEventListener("change", function (event) {
     var box = event.target;
+    var form = box.closest("form");
     if (box.matches("[data-select-page]")) {
-      var form = box.closest("form");
-      form.querySelectorAll("input[name=ids]").forEach(function (b) { b.checked = box.checked; });
-      form.dispatchEvent(new Event("selection:changed", { bubbles: true }));
-    } else if (box.matches("input[name=ids], [data-select-all]")) {
-      box.closest("form").dispatchEvent(new Event("selection:changed", { bubbles: true }));
+      tick(form, "input[name=ids]", box.checked);
+      if (!box.checked) tick(form, "[data-select-all]", false);
+    } else if (box.matches("[data-select-all]")) {
+      if (box.checked) tick(form, "input[name=ids], [data-select-page]", true);
+    } else if (box.matches("input[name=ids]")) {
+      if (!box.checked) tick(form, "[data-select-all], [data-select-page]", false);
+    } else {
+      return;
     }
+    form.dispatchEvent(new Event("selection:changed", { bubbles: true }));
   });
 
   // On a phone the content gets the screen: panels marked data-fold-on-phone (the filters) start
@@ -66,11 +76,19 @@
     }
   });
 
-  // Drawers: Close (or Escape) empties the drawer slot; focus moves into a drawer when it opens.
+  // Drawers: Close (or Escape) empties the drawer slot and gives focus back to what opened it;
+  // focus moves into a drawer when it opens.
+  var opener = null;
+  document.addEventListener("click", function (event) {
+    var el = event.target.closest("[hx-target='#drawer']");
+    if (el && !el.closest("#drawer")) opener = el;
+  }, true);
   function closeDrawer() {
     var slot = document.getElementById("drawer");
-    if (slot && slot.firstElementChild) { slot.replaceChildren(); return true; }
-    return false;
+    if (!slot || !slot.firstElementChild) return false;
+    slot.replaceChildren();
+    if (opener && document.contains(opener)) opener.focus();
+    return true;
   }
   document.addEventListener("click", function (event) {
     if (event.target.closest("#drawer [data-drawer-close]") && closeDrawer()) event.preventDefault();
