@@ -113,6 +113,44 @@ def test_wrong_encoding_and_semicolons_are_detected(client, auth, app):
     assert db.session.scalar(select(Contact.name).where(Contact.email == "anais@seb.fr").limit(1)) == "Anaïs Sébastien"
 
 
+SHORT_LATIN = "Name;Email;Company\nJosé Müller;jose@example.com;Café GmbH\n"
+
+
+@pytest.mark.parametrize("data, encoding", [
+    (SHORT_LATIN.encode("latin-1"), "cp1252"),
+    (SHORT_LATIN.encode("cp1252"), "cp1252"),
+    ("Name;Email\nJosé;jose@example.com\nRené – Büro;rene@example.com\n".encode("cp1252"), "cp1252"),
+    (SHORT_LATIN.encode("utf-8"), "utf_8"),
+    (SHORT_LATIN.encode("utf-8-sig"), "utf_8_sig"),
+    (SHORT_LATIN.encode("utf-16"), "utf_16"),
+    (SHORT_LATIN.encode("utf-16-be").join([b"\xfe\xff", b""]), "utf_16"),
+    ("Имя;Почта\nИван Петров;ivan@example.ru\nМария Иванова;maria@example.ru\n".encode("cp1251"), "cp1251"),
+])
+def test_detection_reads_utf8_bom_files_and_western_windows_exports(tmp_path, data, encoding):
+    from crm.services.importing import detect
+    path = tmp_path / "file.csv"
+    path.write_bytes(data)
+    fmt = detect(path)
+    assert fmt.encoding == encoding
+    assert fmt.delimiter == ";" and fmt.headers[0] in ("Name", "Имя")
+
+
+def test_detection_keeps_utf8_when_the_sample_ends_inside_a_character(tmp_path, monkeypatch):
+    from crm.services import importing
+    monkeypatch.setattr(importing, "SAMPLE", 45)
+    path = tmp_path / "file.csv"
+    path.write_bytes(("Name;Email\n" + "Jösé Müller;jose@example.com\n" * 3).encode())
+    assert importing.detect(path).encoding == "utf_8"
+
+
+def test_a_short_latin1_file_imports_its_accents_intact(client, auth, app):
+    auth.login()
+    imp = upload(client, SHORT_LATIN.encode("latin-1"), record_type="contact")
+    run(client, imp, duplicates="create")
+    from crm.models import Contact
+    assert db.session.scalar(select(Contact.name).where(Contact.email == "jose@example.com")) == "José Müller"
+
+
 def test_duplicates_by_email_are_skipped_or_updated(client, auth, app):
     auth.login()
     existing = db.session.scalar(select(Lead).where(Lead.email != "").order_by(Lead.id))

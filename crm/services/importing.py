@@ -75,7 +75,14 @@ MEANINGS = {
     "organization": {"company": "name"},
     "deal": {"title": "title"},
 }
-PREFERRED_ENCODINGS = ("ascii", "utf_8", "cp1252", "latin_1", "iso8859_15", "mac_roman")
+PREFERRED_ENCODINGS = ("cp1252", "latin_1", "iso8859_15")
+WESTERN_ENCODINGS = ("cp1252", "latin_1")
+# UTF-32 first: its little-endian BOM begins with UTF-16's.
+BOMS = ((b"\xef\xbb\xbf", "utf_8_sig"), (b"\xff\xfe\x00\x00", "utf_32"), (b"\x00\x00\xfe\xff", "utf_32"),
+        (b"\xff\xfe", "utf_16"), (b"\xfe\xff", "utf_16"))
+CJK_ENCODINGS = {"big5", "big5hkscs", "cp932", "cp949", "cp950", "euc_jis_2004", "euc_jisx0213", "euc_jp",
+                 "euc_kr", "gb18030", "gb2312", "gbk", "hz", "johab", "shift_jis", "shift_jis_2004",
+                 "shift_jisx0213", "iso2022_jp", "iso2022_kr", "tis_620"}
 INJECTION_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -126,19 +133,50 @@ def xlsx_to_csv(source: Path, target: Path) -> None:
 
 
 def _encoding(raw: bytes) -> str:
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return "utf_8_sig"
-    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+    """The sample's text encoding: a BOM, else UTF-8, else a Western Windows export unless the
+    detector names a code page people really save CSV files in."""
+    for bom, encoding in BOMS:
+        if raw.startswith(bom):
+            return encoding
+    if b"\x00" in raw[:4096]:
         raise DomainError("This does not look like a CSV text file.")
+    if _is_utf8(raw):
+        return "utf_8"
     matches = list(from_bytes(raw))
     if not matches:
         raise DomainError("The file's text encoding could not be recognised; save it as UTF-8 CSV.")
     best = matches[0]
+    if not _is_common(best.encoding):
+        # A short Latin-1 file reads "cleanly" as cp775 or a DOS code page too; Excel on
+        # Western Windows writes cp1252, so that is the far likelier reading.
+        return next((e for e in WESTERN_ENCODINGS if _decodes(raw, e)), best.encoding)
     # Among equally clean readings, prefer the encodings CRM exports really use (cp1250 and
-    # cp1252 read most Western text equally well; Excel on Western Windows writes cp1252).
+    # cp1252 read most Western text equally well).
     tied = {m.encoding for m in matches if m.chaos <= best.chaos + 0.005}
-    encoding = next((e for e in PREFERRED_ENCODINGS if e in tied), best.encoding)
-    return "utf_8" if encoding == "ascii" else encoding
+    return next((e for e in PREFERRED_ENCODINGS if e in tied), best.encoding)
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf_8")
+    except UnicodeDecodeError as error:
+        # The sample may end inside a multi-byte character.
+        return error.reason == "unexpected end of data" and error.start >= len(raw) - 3
+    return True
+
+
+def _decodes(raw: bytes, encoding: str) -> bool:
+    try:
+        raw.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _is_common(encoding: str) -> bool:
+    """Windows ANSI, ISO 8859, KOI8 and the CJK encodings: what CSV files are saved in; DOS, Mac
+    and EBCDIC code pages are not."""
+    return encoding.startswith(("cp125", "iso8859_", "koi8_")) or encoding in CJK_ENCODINGS
 
 
 def _reader(path: Path, fmt) -> Iterator[list[str]]:
