@@ -14,6 +14,8 @@ def create_app(config: type = Config, **overrides) -> Flask:
                 instance_relative_config=True)
     app.config.from_object(config)
     app.config.update(overrides)
+    from crm.converters import IdConverter
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     _init_extensions(app)
     _register_blueprints(app)
     from crm.errors import register_error_pages
