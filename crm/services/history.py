@@ -10,7 +10,7 @@ from crm.models import (
     Batch, Contact, HistoryEvent, LeadStatus, MergeLink, Organization, Pipeline, Role, Stage, Team, Territory, User,
 )
 from crm.services.permissions import visible_clause
-from crm.services.record_types import RECORD_TYPES
+from crm.services.record_types import RECORD_TYPES, RecordType
 
 # Foreign-key fields whose stored ids are shown by name.
 REFERENCES = {
@@ -26,6 +26,9 @@ REFERENCES = {
 BATCH_WORDS = {"reassign": "mass change", "change": "mass change", "delete": "mass change",
                "import": "import", "merge": "merge", "convert": "conversion", "undo": "undo",
                "restore": "restore", "territories": "territory update"}
+# Admin events are logged against things that are not records (no page to link to).
+ADMIN_THINGS = {"custom_field": "custom field", "lead_status": "lead status", "team": "team",
+                "user": "user", "setting": "setting"}
 
 
 def new_batch_id() -> str:
@@ -120,6 +123,7 @@ class EventView:
     event: HistoryEvent
     text: str
     record_label: str | None = None
+    rtype: RecordType | None = None  # set only when the event is about a record (which has a page)
 
 
 def describe(session: Session, events: list[HistoryEvent], *, with_record: bool = False) -> list[EventView]:
@@ -130,7 +134,7 @@ def describe(session: Session, events: list[HistoryEvent], *, with_record: bool 
     views = []
     for e in events:
         views.append(EventView(e, _sentence(e, names, batches.get(e.batch_id)),
-                               titles.get((e.record_type, e.record_id))))
+                               titles.get((e.record_type, e.record_id)), RECORD_TYPES.get(e.record_type)))
     return views
 
 
@@ -138,6 +142,8 @@ def _sentence(e: HistoryEvent, names: dict, batch: Batch | None) -> str:
     actor = e.actor.name if e.actor else "System"
     if e.record_type == "batch":
         return e.new or f"{actor} ran a {e.kind}"
+    if e.record_type not in RECORD_TYPES:
+        return _admin_sentence(e, names)
     if e.kind == "update" and e.field:
         text = _field_change(e, names)
     else:
@@ -150,6 +156,21 @@ def _sentence(e: HistoryEvent, names: dict, batch: Batch | None) -> str:
     if batch is not None:
         return f"{text} ({BATCH_WORDS.get(batch.action, batch.action)} by {actor})"
     return text
+
+
+def _admin_sentence(e: HistoryEvent, names: dict) -> str:
+    """"added custom field “Budget code” to leads", "user #4: role changed from rep to manager"."""
+    thing = ADMIN_THINGS.get(e.record_type, e.record_type.replace("_", " "))
+    if e.kind in ("create", "delete"):
+        verb, value = ("added", e.new) if e.kind == "create" else ("deleted", e.old)
+        if e.record_type == "custom_field" and value and ": " in value:
+            rtype_name, label = value.split(": ", 1)
+            where = RECORD_TYPES[rtype_name].plural if rtype_name in RECORD_TYPES else rtype_name
+            return f"{verb} {thing} “{label}” {'to' if verb == 'added' else 'from'} {where}"
+        return f"{verb} {thing} “{value}”" if value else f"{verb} {thing} #{e.record_id}"
+    subject = thing if not e.record_id else f"{thing} #{e.record_id}"
+    change = _field_change(e, names) if e.kind == "update" and e.field else e.new or e.kind
+    return f"{subject}: {change}"
 
 
 def _field_change(e: HistoryEvent, names: dict) -> str:
