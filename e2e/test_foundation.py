@@ -78,3 +78,15 @@ def test_on_a_phone_the_filters_fold_behind_their_heading(page: Page, live_serve
     page.get_by_text("Filters", exact=True).click()
     search.fill("zzz-nothing")
     expect(page.locator("#record-rows")).to_contain_text("No leads match this filter")
+
+
+def test_changing_a_filter_keeps_the_sort_order(page: Page, live_server, app_db):
+    login(page, live_server)
+    page.goto(f"{live_server}/leads/")
+    page.get_by_role("link", name="Value").click()
+    expect(page).to_have_url(re.compile(r"sort=value"))
+    with app_db():
+        ana = user_id("rep1@example.com")
+    page.get_by_label("Owner").select_option(label="Ana Ruiz")
+    expect(page).to_have_url(re.compile(rf"owner={ana}.*sort=value|sort=value.*owner={ana}"))
+    expect(page.get_by_role("link", name="Value ▲")).to_be_visible()

@@ -73,3 +73,46 @@ def test_reps_see_their_smart_list_without_reassign_owner(client, auth):
     saved = db.session.scalar(select(SavedList))
     page = client.get(f"/leads/?{saved.query}").get_data(as_text=True)
     assert "Smart list <strong>My referrals</strong>" in page and "Reassign owner" not in page
+
+
+def test_a_second_list_with_the_same_name_is_refused_and_the_filter_kept(client, auth):
+    auth.login()
+    save(client, "Referrals", source="Referral")
+    response = save(client, "referrals", source="Web form")
+    assert response.headers["Location"].endswith("/leads/?source=Web+form")
+    assert len(db.session.scalars(select(SavedList)).all()) == 1
+    page = client.get("/leads/?source=Web+form").get_data(as_text=True)
+    assert "You already have a smart list called “referrals”" in page
+
+
+def test_a_smart_list_keeps_its_sort_and_is_recognised_whatever_the_sort(client, auth):
+    auth.login()
+    save(client, "Big referrals", source="Referral", sort="-value")
+    saved = db.session.scalar(select(SavedList))
+    assert saved.query == "source=Referral&sort=-value"
+    for url in ("/leads/?source=Referral&sort=-value", "/leads/?source=Referral"):
+        assert "Smart list <strong>Big referrals</strong>" in client.get(url).get_data(as_text=True)
+
+
+def test_the_owner_deletes_a_smart_list_from_its_page(client, auth):
+    auth.login("rep1@example.com")
+    save(client, "Mine", source="Referral")
+    saved = db.session.scalar(select(SavedList))
+    page = client.get(f"/leads/?{saved.query}").get_data(as_text=True)
+    assert f'action="/lists/{saved.id}/delete"' in page and "Delete smart list" in page
+    auth.logout()
+    auth.login("rep2@example.com")
+    assert "Delete smart list" not in client.get(f"/leads/?{saved.query}").get_data(as_text=True)
+
+
+def test_apply_without_js_leaves_the_token_and_save_fields_out_of_the_url(client, auth):
+    auth.login()
+    response = client.get("/leads/?q=&source=Referral&csrf_token=abc&list_type=lead&list_name=&sort=-value")
+    assert response.status_code == 302 and response.headers["Location"] == "/leads/?source=Referral&sort=-value"
+
+
+def test_the_list_carries_its_sort_into_the_filter_form(client, auth):
+    auth.login()
+    page = client.get("/leads/?sort=-value").get_data(as_text=True)
+    assert '<input type="hidden" form="filters" name="sort" value="-value">' in page
+    assert 'form="filters" name="sort"' not in client.get("/leads/").get_data(as_text=True)

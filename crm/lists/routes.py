@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
@@ -12,6 +14,20 @@ from crm.services.saved_lists import delete_list, save_list, visible_lists
 bp = Blueprint("lists", __name__, url_prefix="/lists")
 
 
+SAVE_FIELDS = ("csrf_token", "list_name", "list_type", "list_shared")
+
+
+@bp.before_app_request
+def drop_save_fields_from_filter_urls():
+    """Apply without JS submits the whole filter form as GET, smart-list fields and CSRF token
+    included: send the browser to the URL of the filter alone, so the token never sits in a
+    shareable URL or the history."""
+    if request.method == "GET" and "csrf_token" in request.args:
+        kept = [(k, v) for k, v in request.args.items(multi=True) if v and k not in SAVE_FIELDS]
+        return redirect(f"{request.path}?{urlencode(kept)}" if kept else request.path)
+    return None
+
+
 @bp.post("/")
 @login_required
 def save():
@@ -20,12 +36,14 @@ def save():
     if rtype is None:
         abort(400)
     flt = parse_filter(db.session, rtype, request.form, current_user)
+    sort = request.form.get("sort", "")
     try:
         saved = save_list(db.session, current_user, request.form.get("list_name", ""), rtype.name, flt,
-                          shared=request.form.get("list_shared") == "1")
+                          shared=request.form.get("list_shared") == "1", sort=sort)
     except DomainError as error:
         flash(str(error), "error")
-        target = url_for(f"{rtype.plural}.index")
+        args = flt.to_args() + ([("sort", sort)] if sort else [])
+        target = url_for(f"{rtype.plural}.index") + (f"?{urlencode(args)}" if args else "")
     else:
         db.session.commit()
         flash(f"Saved smart list “{saved.name}”.")

@@ -1,7 +1,7 @@
 """Smart lists: a named filter of one record type, private or shared with the owner's team."""
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from crm.models import SavedList, User
@@ -10,13 +10,19 @@ from crm.services.filters import Filter
 
 
 def save_list(session: Session, owner: User, name: str, record_type: str, flt: Filter,
-              shared: bool) -> SavedList:
+              shared: bool, sort: str = "") -> SavedList:
+    """Save the filter (and the list's sort order) under a name unique among the owner's lists."""
     name = " ".join(name.split())[:80]
     if not name:
         raise DomainError("Give the smart list a name.")
     if flt.errors:
         raise DomainError("Fix the filter before saving it: " + " ".join(flt.errors))
-    saved = SavedList(name=name, record_type=record_type, query=urlencode(flt.to_args()),
+    taken = session.scalar(select(SavedList.id).where(SavedList.owner_id == owner.id, SavedList.record_type == record_type,
+                                                      func.lower(SavedList.name) == name.lower()))
+    if taken:
+        raise DomainError(f"You already have a smart list called “{name}”: choose another name.")
+    args = flt.to_args() + ([("sort", sort)] if sort else [])
+    saved = SavedList(name=name, record_type=record_type, query=urlencode(args),
                       owner_id=owner.id, team_id=owner.team_id, shared=shared and owner.team_id is not None)
     session.add(saved)
     return saved
@@ -30,11 +36,12 @@ def visible_lists(viewer: User) -> Select:
 
 
 def list_for_filter(session: Session, viewer: User, record_type: str, flt: Filter) -> SavedList | None:
-    """The viewer's smart list that is exactly this filter, if any (the list page then names it)."""
+    """The viewer's smart list that is exactly this filter, whatever its sort (the list page names it)."""
     if flt.errors or flt.is_empty:
         return None
-    return session.scalars(visible_lists(viewer).where(SavedList.record_type == record_type,
-                                                       SavedList.query == urlencode(flt.to_args()))).first()
+    wanted = flt.to_args()
+    lists = session.scalars(visible_lists(viewer).where(SavedList.record_type == record_type))
+    return next((s for s in lists if [a for a in parse_qsl(s.query) if a[0] != "sort"] == wanted), None)
 
 
 def delete_list(session: Session, saved: SavedList, viewer: User) -> None:
