@@ -8,10 +8,10 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from crm.extensions import db
-from crm.models import Deal, Pipeline
+from crm.models import Deal, Pipeline, Stage
 from crm.models.mixins import utcnow
 from crm.records.views import filter_options
-from crm.rendering import render
+from crm.rendering import render, wants_fragment
 from crm.services import DomainError, PermissionDenied
 from crm.services.conversion import may_convert_deals
 from crm.services.filters import parse_filter
@@ -46,8 +46,14 @@ def board():
 @login_required
 def column(stage_id: int):
     """The next cards of one column (requested when "load more" scrolls into view)."""
-    flt, pipeline = _board_filter(request.args)
-    offset = int(request.args["offset"]) if request.args.get("offset", "").isdigit() else 0
+    stage = db.get_or_404(Stage, stage_id)
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "pipeline"]
+    flt, pipeline = _board_filter(MultiDict([*args, ("pipeline", str(stage.pipeline_id))]))
+    if not wants_fragment():  # without htmx, "more" is the deals list of this stage
+        args = [(k, v) for k, v in flt.to_args() if k not in ("stage", "pipeline")]
+        return redirect(url_for("deals.index", stage=stage_id) + ("&" + urlencode(args) if args else ""), code=303)
+    raw = request.args.get("offset", "")
+    offset = int(raw) if raw.isdigit() and len(raw) < 10 else 0
     cards = column_cards(db.session, flt, current_user, stage_id, offset, PAGE + 1)
     return render("pipeline/board.html", "column_cards", cards=cards[:PAGE], stage_id=stage_id,
                   more=len(cards) > PAGE, next_offset=offset + PAGE,

@@ -108,7 +108,7 @@ def _target_stage(session: Session, deal: Deal, target: str) -> Stage:
             raise DomainError(f"The pipeline {deal.pipeline.name} has no {target} stage.")
         return stage
     kind, _, raw = target.partition(":")
-    stage = session.get(Stage, int(raw)) if kind == "stage" and raw.isdigit() else None
+    stage = session.get(Stage, int(raw)) if kind == "stage" and raw.isdigit() and len(raw) < 12 else None
     if stage is None:
         raise DomainError("That stage does not exist (any more). Reload the board.")
     return stage
