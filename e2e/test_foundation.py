@@ -30,6 +30,7 @@ def test_editing_a_lead_shows_the_change_in_its_timeline(page: Page, live_server
     page.get_by_label("Title").fill("Fleet rollout for Atlas")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", name="Edit lead")).to_have_count(0)
+    expect(page).to_have_url(f"{live_server}/leads/1")  # a reload shows the lead, not the form
     expect(page.locator("#timeline")).to_contain_text("title changed from")
     expect(page.locator("#timeline")).to_contain_text("to Fleet rollout for Atlas")
     with app_db():

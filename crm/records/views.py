@@ -173,9 +173,12 @@ def edit_record(rtype: RecordType, record_id: int):
         else:
             db.session.commit()
             flash(f"Saved {len(changes)} change{'s' if len(changes) != 1 else ''}." if changes else "Nothing changed.")
-            if wants_fragment():
-                return _show(rtype, record, "record_main")
-            return redirect(url_for(rtype.endpoint, record_id=record.id), code=303)
+            page = url_for(rtype.endpoint, record_id=record.id)
+            if wants_fragment():  # the record page again, at its own URL (a reload must not reopen the form)
+                response = _show(rtype, record, "record_main")
+                response.headers["HX-Push-Url"] = page
+                return response
+            return redirect(page, code=303)
     status = 422 if form.errors else 200
     return _show(rtype, record, "record_detail", form=form, status=status)
 
