@@ -98,6 +98,13 @@ def test_pools_are_offered_only_for_their_record_type_and_not_to_reps(app, admin
     assert not any(v.startswith("pool:") for v, _ in owner_choices(db.session, rep, "lead"))
 
 
+def test_a_pool_without_active_members_is_not_offered(app, admin):
+    pool = make_pool("Gone quiet", members=("rep5",))
+    pool.members[0].user.active = False
+    db.session.commit()
+    assert f"pool:{pool.id}" not in [v for v, _ in owner_choices(db.session, admin, "lead")]
+
+
 def test_a_pool_of_another_record_type_is_refused(app, admin):
     pool = make_pool(record_type="deal")
     with pytest.raises(DomainError, match="distributes deals"):

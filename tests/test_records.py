@@ -174,3 +174,15 @@ def test_edit_forms_open_on_the_records_current_choices(client, auth, model, plu
         value = getattr(record, f"{name}_id", None)
         if value:
             assert f'<option selected value="{value}">' in form, name
+
+
+def test_reps_filter_by_owners_of_their_own_team(client, auth):
+    auth.login("rep1@example.com")  # North
+    owners = client.get("/leads/").get_data(as_text=True).split('name="owner"')[1].split("</select>")[0]
+    assert "Lars Berg" in owners and "Hugo Martin" not in owners  # rep2 North, rep4 South
+
+
+def test_the_sorted_column_header_carries_aria_sort(client, auth):
+    auth.login()
+    page = client.get("/leads/?sort=-value").get_data(as_text=True)
+    assert '<th scope="col" aria-sort="descending">' in page

@@ -4,7 +4,7 @@ from functools import partial
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import selectinload
 
 from crm.extensions import db
@@ -12,6 +12,7 @@ from crm.models import Activity, LeadStatus, Note, Pipeline, Territory, User
 from crm.models.engagement import ACTIVITY_KINDS
 from crm.records.columns import COLUMNS
 from crm.records.forms import build_form, custom_fields, form_values
+from crm.paging import paginate
 from crm.rendering import render, wants_fragment
 from crm.services import DomainError
 from crm.services import history
@@ -45,13 +46,8 @@ def list_records(rtype: RecordType):
     sort_key, order_by = _sort(rtype, request.args.get("sort", ""))
     stmt = (filtered_select(rtype, flt, current_user).order_by(*order_by)
             .options(*(selectinload(getattr(rtype.model, r)) for r in EAGER[rtype.name])))
-    page = _positive_int(request.args.get("page"), 1)
     per_page = min(_positive_int(request.args.get("per_page"), current_app.config["PER_PAGE"]), 200)
-    pagination = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
-    notice = None
-    if page > 1 and page > pagination.pages:
-        notice = f"Page {page} does not exist; showing page {max(pagination.pages, 1)}."
-        pagination = db.paginate(stmt, page=max(pagination.pages, 1), per_page=per_page, error_out=False)
+    pagination, notice = paginate(stmt, per_page)
     return render("records/list.html", "record_rows", rtype=rtype, flt=flt, pagination=pagination,
                   list_url=url_for(f"{rtype.plural}.index"),
                   columns=COLUMNS[rtype.name], sort=sort_key, notice=notice,
@@ -62,7 +58,7 @@ def list_records(rtype: RecordType):
 def filter_options(rtype: RecordType) -> dict:
     """Choices for the filter bar: only what the viewer may see."""
     model = rtype.model
-    owners = db.session.execute(select(User.id, User.name).order_by(User.name)).all()
+    owners = db.session.execute(select(User.id, User.name).where(_colleagues(current_user)).order_by(User.name)).all()
     options = {
         "owners": owners,
         "territories": db.session.execute(select(Territory.id, Territory.name).order_by(Territory.name)).all(),
@@ -75,6 +71,13 @@ def filter_options(rtype: RecordType) -> dict:
     if rtype.name == "deal":
         options["pipelines"] = db.session.scalars(select(Pipeline).order_by(Pipeline.position)).all()
     return options
+
+
+def _colleagues(viewer: User):
+    """Owners worth filtering by: everyone for admins, the viewer's team (or the viewer) otherwise."""
+    if viewer.is_admin:
+        return true()
+    return User.team_id == viewer.team_id if viewer.team_id else User.id == viewer.id
 
 
 def _sort(rtype: RecordType, raw: str):
