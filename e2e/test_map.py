@@ -43,7 +43,10 @@ def screen_point(page: Page, lat: float, lng: float) -> tuple[float, float]:
 
 
 def draw_lasso_around(page: Page, center: tuple[float, float], radius: float = 40) -> None:
+    box = page.locator("#map").bounding_box()
     page.get_by_role("button", name="Lasso").click()
+    expect(page.get_by_role("status").filter(has_text="draw around the pins")).to_be_visible()
+    assert page.locator("#map").bounding_box() == box  # the hint does not push the map (and the pins) down
     cx, cy = center
     page.mouse.move(cx + radius, cy)
     page.mouse.down()

@@ -169,7 +169,7 @@
     }
     var drawn = parse(drawForm(s).elements.outline.value);  // a new outline kept after a refused save
     if (drawn) showPending(s, L.polygon(drawn, pendingStyle()).addTo(s.map));
-    var tools = el.parentNode.querySelector("[data-needs-js]");
+    var tools = el.closest(".territory-outline").querySelector("[data-needs-js]");
     if (tools) tools.hidden = false;
     setupDrawing(s);
   }
