@@ -45,6 +45,8 @@ def test_dragging_a_card_to_another_stage_saves_the_stage(page: Page, live_serve
     deal_id, _from, to = board_deal(app_db)
     with app_db():
         owner = db.session.get(Deal, deal_id).owner
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
     login(page, live_server)
     page.goto(f"{live_server}/pipeline")
     page.get_by_label("Owner").select_option(label=owner.name)  # the board is swapped in by htmx
@@ -58,6 +60,7 @@ def test_dragging_a_card_to_another_stage_saves_the_stage(page: Page, live_serve
         assert db.session.get(Deal, deal_id).stage_id == to
     page.reload()
     expect(page.locator(f'.cards[data-target="stage:{to}"] #deal-{deal_id}')).to_be_visible()
+    assert errors == []  # neither the first load nor the htmx swaps throw
 
 
 def test_move_to_leads_then_find_the_lead_and_restore_the_deal(page: Page, live_server, app_db):

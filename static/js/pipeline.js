@@ -81,7 +81,9 @@
   }
 
   function init(root) {
-    var board = root.querySelector ? (root.matches("[data-board]") ? root : root.querySelector("[data-board]")) : null;
+    // htmx.onLoad passes elements, the first call the document (which has no matches()).
+    var board = root.matches && root.matches("[data-board]") ? root
+      : root.querySelector ? root.querySelector("[data-board]") : null;
     if (!board || board._sortable || NARROW.matches || !window.Sortable) return;
     board._sortable = true;
     var options = {
