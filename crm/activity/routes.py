@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from crm.extensions import db
 from crm.models import User
+from crm.paging import paginate
 from crm.rendering import render
 from crm.services import history
 
@@ -15,9 +16,9 @@ bp = Blueprint("activity", __name__)
 def feed():
     """Events across records, newest first, filterable by actor; one entry per batch."""
     raw = request.args.get("actor", "")
-    actor_id = int(raw) if raw.isdigit() else None
-    page = db.paginate(history.feed_select(current_user, actor_id), per_page=50, error_out=False)
+    actor_id = int(raw) if raw.isdigit() and len(raw) < 12 else None
+    page, notice = paginate(history.feed_select(current_user, actor_id), per_page=50)
     actors = db.session.execute(select(User.id, User.name).order_by(User.name)).all()
     return render("activity/feed.html", "feed_items", items=history.describe(db.session, page.items, with_record=True),
-                  pagination=page, actors=actors, actor_id=actor_id,
+                  pagination=page, notice=notice, actors=actors, actor_id=actor_id,
                   actor_error=f"Unknown actor {raw!r}; showing everyone." if raw and actor_id is None else None)

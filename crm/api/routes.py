@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from crm.extensions import csrf, db
 from crm.models import Stage, User
+from crm.paging import paginate
 from crm.services import DomainError
 from crm.services.api_tokens import issue_token, user_for_token
 from crm.services.editing import create_record
@@ -69,11 +70,9 @@ def list_records(plural: str):
     flt = parse_filter(db.session, rtype, request.args, viewer)
     if flt.errors:
         return _error(400, "The filter is not valid.", details=flt.errors)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    stmt = filtered_select(rtype, flt, viewer)
-    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-    items = db.session.scalars(stmt.order_by(rtype.model.id).limit(100).offset((page - 1) * 100)).all()
-    return jsonify({"count": total, "page": page, "items": [_as_json(rtype, r) for r in items]})
+    page, notice = paginate(filtered_select(rtype, flt, viewer).order_by(rtype.model.id), per_page=100)
+    body = {"count": page.total, "page": page.page, "items": [_as_json(rtype, r) for r in page.items]}
+    return jsonify(body | ({"notice": notice} if notice else {}))
 
 
 @bp.get("/<plural>/<int:record_id>")

@@ -29,6 +29,7 @@ from sqlalchemy import select
 from crm.bulk.forms import ActionRequest, BadSelection, read_action, read_selection, selection_args
 from crm.extensions import db
 from crm.models import Batch, HistoryEvent, LeadStatus, Pipeline
+from crm.paging import paginate
 from crm.rendering import render, wants_fragment
 from crm.services import DomainError, PermissionDenied
 from crm.services import bulk
@@ -167,12 +168,12 @@ def show_batch(batch_id: str):
     """What a batch did, who and when, its records, and Undo for 7 days."""
     batch = db.get_or_404(Batch, batch_id)
     rtype = RECORD_TYPES.get(batch.record_type)
-    pagination = events = None
+    pagination = events = notice = None
     if rtype is not None:
         model = rtype.model
         stmt = (select(model).where(model.id.in_(batch_records(batch)), visible_clause(model, current_user))
                 .order_by(model.id))
-        pagination = db.paginate(stmt, per_page=50, error_out=False)
+        pagination, notice = paginate(stmt, per_page=50)
         ids = [r.id for r in pagination.items]
         rows = db.session.scalars(select(HistoryEvent).where(
             HistoryEvent.batch_id == batch.id, HistoryEvent.record_type == batch.record_type,
@@ -180,7 +181,7 @@ def show_batch(batch_id: str):
         events = {}
         for view in describe(db.session, rows):
             events.setdefault(view.event.record_id, []).append(view.text)
-    return render("bulk/batch.html", "batch", batch=batch, rtype=rtype, pagination=pagination,
+    return render("bulk/batch.html", "batch", batch=batch, rtype=rtype, pagination=pagination, notice=notice,
                   events=events or {}, state=undo_state(db.session, batch, current_user),
                   undo_until=batch.at + timedelta(days=UNDO_DAYS))
 

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from crm.bulk.routes import bp, run_and_flash
 from crm.extensions import db
 from crm.models import Batch
+from crm.paging import paginate
 from crm.rendering import render
 from crm.services.editing import restore_record
 from crm.services.permissions import can_edit, may_mass_change
@@ -23,8 +24,8 @@ def trash():
     counts = trash_counts(db.session, current_user)
     name = request.args.get("type") or next((n for n, c in counts.items() if c), "lead")
     rtype = RECORD_TYPES.get(name) or abort(404)
-    pagination = db.paginate(trash_select(rtype, current_user), per_page=50, error_out=False)
-    return render("bulk/trash.html", "trash", rtype=rtype, counts=counts, pagination=pagination,
+    pagination, notice = paginate(trash_select(rtype, current_user), per_page=50)
+    return render("bulk/trash.html", "trash", rtype=rtype, counts=counts, pagination=pagination, notice=notice,
                   batches=trash_batches(db.session, current_user), types=RECORD_TYPES,
                   may_restore_batches=may_mass_change(current_user))
 

@@ -11,6 +11,7 @@ from crm.extensions import db
 from crm.merge.panel import build_panel
 from crm.models import Batch, User
 from crm.records.views import get_visible
+from crm.paging import requested_page, shown_page
 from crm.rendering import render
 from crm.services import DomainError, PermissionDenied, merge
 from crm.services.duplicates import duplicate_groups, find_similar
@@ -68,12 +69,13 @@ def duplicates(plural: str):
     """Groups of likely duplicates across the records the user may see, best first."""
     rtype = BY_PLURAL[plural]
     groups = duplicate_groups(db.session, rtype, current_user)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    pages = max(1, -(-len(groups) // GROUPS_PER_PAGE))
+    page, notice = shown_page(requested_page(request.args.get("page")), pages)
     shown = groups[(page - 1) * GROUPS_PER_PAGE:page * GROUPS_PER_PAGE]
     ids = [i for g in shown for i in g.ids[:merge.MAX_RECORDS]]
     records = {r.id: r for r in db.session.scalars(select(rtype.model).where(rtype.model.id.in_(ids)))}
     return render("merge/duplicates.html", "duplicate_groups", rtype=rtype, groups=shown, records=records,
-                  total=len(groups), page=page, pages=max(1, -(-len(groups) // GROUPS_PER_PAGE)),
+                  total=len(groups), page=page, pages=pages, notice=notice,
                   editable={i for i, r in records.items() if can_edit(current_user, r)})
 
 

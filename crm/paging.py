@@ -1,0 +1,36 @@
+"""One reading of ?page=N for every paginated page: what a page number means, and what happens
+to a page past the end (the last page, with a notice saying so)."""
+from flask import request
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select
+
+from crm.extensions import db
+
+# Beyond this the OFFSET would not fit a 64-bit integer; such a page is past the end anyway.
+MAX_PAGE = 10**9
+
+
+def requested_page(raw: str | None) -> int:
+    """The page asked for: a whole number from 1; anything else (text, 0, negatives) is page 1."""
+    raw = (raw or "").strip()
+    if raw.isascii() and raw.isdigit() and len(raw) <= 100 and int(raw) > 0:
+        return int(raw)
+    return 1
+
+
+def shown_page(page: int, pages: int) -> tuple[int, str | None]:
+    """The page to show for the page asked for, and a notice when that is not the same page."""
+    last = max(pages, 1)
+    if page <= last:
+        return page, None
+    return last, f"Page {page} does not exist; showing page {last}."
+
+
+def paginate(stmt: Select, per_page: int, raw: str | None = None) -> tuple[Pagination, str | None]:
+    """`db.paginate` of the page in the URL (or `raw`); past the end, the last page and a notice."""
+    page = requested_page(request.args.get("page") if raw is None else raw)
+    pagination = db.paginate(stmt, page=min(page, MAX_PAGE), per_page=per_page, error_out=False)
+    shown, notice = shown_page(page, pagination.pages)
+    if shown != pagination.page:
+        pagination = db.paginate(stmt, page=shown, per_page=per_page, error_out=False)
+    return pagination, notice
