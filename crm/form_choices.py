@@ -5,6 +5,8 @@ turn them into `SelectChoice` here, in one place. WTForms 3.3 deprecates tuple c
 dict-of-lists optgroup form (both go away in 3.4): an optgroup is a `SelectChoice(optgroup=...)`
 in one flat list. A field's `choices` are then SelectChoice objects, not pairs: ask
 `choice_values` which values it offers rather than calling `dict()` on them.
+
+`FormView` hands an edit form the current choice values of an object (see its docstring).
 """
 from collections.abc import Iterable
 
@@ -27,3 +29,18 @@ def grouped_choices(groups: Iterable[tuple[str, Pairs]]) -> list[SelectChoice]:
 def choice_values(choices: Iterable[SelectChoice] | None) -> list[str]:
     """The values a field offers, in order."""
     return [choice.value for choice in choices or ()]
+
+
+class FormView:
+    """An object as its edit form reads it: the given overrides (choice values such as a team's
+    id as a string), everything else straight from the object. WTForms prefers `obj` attributes
+    to `data`, so a select named like a relationship (`team`, `owner`) would read the related
+    object, match no option and be saved empty: the overrides must live on the object itself."""
+
+    def __init__(self, obj, overrides: dict):
+        self._obj, self._overrides = obj, overrides
+
+    def __getattr__(self, name: str):
+        if name in self._overrides:
+            return self._overrides[name]
+        return getattr(self._obj, name)

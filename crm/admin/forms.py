@@ -11,7 +11,8 @@ from crm.services.record_types import RECORD_TYPES
 class UserForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
-    role = SelectField("Role", choices=select_choices((r.value, r.value.capitalize()) for r in Role))
+    role = SelectField("Role", choices=select_choices((r.value, r.value.capitalize()) for r in Role),
+                       default=Role.REP.value)
     team = SelectField("Team", coerce=str)
     active = BooleanField("Active", default=True)
     can_convert_deals = BooleanField("May convert deals to leads", default=True)

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from crm.admin.forms import CustomFieldForm, LeadStatusForm, TeamForm, UserForm
 from crm.extensions import db
-from crm.form_choices import select_choices
+from crm.form_choices import FormView, select_choices
 from crm.models import CustomField, LeadStatus, Team, User
 from crm.rendering import render
 from crm.services import DomainError
@@ -101,7 +101,7 @@ def delete_custom_field(field_id: int):
 def edit_user(user_id: int | None):
     """Create or change a user: role, team, active, conversion permission, password."""
     user = db.get_or_404(User, user_id) if user_id else None
-    form = UserForm(obj=user, data={"team": str(user.team_id or "")} if user else None)
+    form = UserForm(obj=FormView(user, {"team": str(user.team_id or "")}) if user else None)
     form.team.choices = select_choices(((str(t.id), t.name) for t in db.session.scalars(select(Team).order_by(Team.name))),
                                         blank="No team")
     if form.validate_on_submit():

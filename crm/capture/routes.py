@@ -7,11 +7,11 @@ from sqlalchemy import select
 
 from crm.capture.forms import CaptureSettingsForm
 from crm.extensions import csrf, db, limiter
-from crm.form_choices import select_choices
+from crm.form_choices import FormView, select_choices
 from crm.models.pools import CaptureForm
 from crm.rendering import render
 from crm.services import capture
-from crm.services.owners import owner_choices
+from crm.services.owners import choice_label, owner_choices
 
 bp = Blueprint("capture", __name__)
 
@@ -96,8 +96,8 @@ def edit_form(form_id: int):
     """Fields, default owner or pool, source label, allowed sites; the public URL and snippet."""
     _admin()
     record = db.get_or_404(CaptureForm, form_id)
-    settings = CaptureSettingsForm(obj=record, data={"owner": record.owner_choice} if request.method == "GET" else None)
-    settings.owner.choices = select_choices(_owner_options(), blank="No owner")
+    settings = CaptureSettingsForm(obj=FormView(record, {"owner": record.owner_choice}))
+    settings.owner.choices = select_choices(_owner_options(record.owner_choice), blank="No owner")
     if settings.validate_on_submit():
         settings.populate_obj(record)
         record.owner_choice = settings.owner.data
@@ -110,11 +110,15 @@ def edit_form(form_id: int):
                   fields=capture.field_list(record))
 
 
-def _owner_options() -> list[tuple[str, str]]:
-    """Users, lead pools and deal pools (a deal pool serves when leads are switched off)."""
+def _owner_options(current: str) -> list[tuple[str, str]]:
+    """Users, lead pools and deal pools (a deal pool serves when leads are switched off), and the
+    form's current owner even when no longer offered (an inactive user), so saving keeps it."""
     lead = owner_choices(db.session, current_user, "lead")
     deal_pools = [c for c in owner_choices(db.session, current_user, "deal") if c[0].startswith("pool:")]
-    return lead + [(v, label.replace("Pool:", "Deal pool:")) for v, label in deal_pools]
+    options = lead + [(v, label.replace("Pool:", "Deal pool:")) for v, label in deal_pools]
+    if current and current not in (value for value, _ in options):
+        options.insert(0, (current, choice_label(db.session, current)))
+    return options
 
 
 def _admin() -> None:

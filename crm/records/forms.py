@@ -8,7 +8,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
-from crm.form_choices import select_choices
+from crm.form_choices import FormView, select_choices
 from crm.models import CustomField, LeadStatus, Organization, Contact, Stage, User
 from crm.services.owners import owner_choices
 from crm.services.permissions import visible_clause
@@ -90,7 +90,7 @@ def build_form(session: Session, rtype: RecordType, viewer: User, record=None, *
 
     for cf in fields:
         setattr(Form, f"cf_{cf.key}", _custom_field(cf))
-    form = Form(obj=_FormView(record, _initial(record, fields)) if record is not None else None, **kwargs)
+    form = Form(obj=FormView(record, _initial(record, fields)) if record is not None else None, **kwargs)
     form.custom_fields = fields
     _fill_choices(session, form, rtype, viewer, record)
     return form
@@ -110,20 +110,6 @@ def _custom_field(cf: CustomField):
                                validators=required)
         case _:
             return StringField(cf.label, validators=required + [Length(max=500)])
-
-
-class _FormView:
-    """The record as its form reads it: references (owner, status, ...) and custom fields as
-    choice values, everything else straight from the record. WTForms prefers `obj` attributes to
-    `data`, so the overrides must live on the object itself."""
-
-    def __init__(self, record, overrides: dict):
-        self._record, self._overrides = record, overrides
-
-    def __getattr__(self, name: str):
-        if name in self._overrides:
-            return self._overrides[name]
-        return getattr(self._record, name)
 
 
 def _initial(record, fields: list[CustomField]) -> dict:
