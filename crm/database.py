@@ -1,4 +1,4 @@
-"""Connection settings: SQLite gets WAL, a busy timeout and foreign keys on every connection."""
+"""Connection settings: SQLite gets WAL, a busy timeout, foreign keys and unicode_lower() on every connection."""
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -15,3 +15,9 @@ def configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # SQLite's lower() and LIKE fold ASCII only; the filter builder's text search uses this.
+        dbapi_connection.create_function("unicode_lower", 1, _lower, deterministic=True)
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value

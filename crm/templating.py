@@ -26,8 +26,13 @@ def register_template_helpers(app: Flask) -> None:
     @app.get("/")
     @login_required
     def home():
-        """Start on the leads inbox, or on deals where leads are switched off."""
-        return redirect(url_for("leads.index" if leads_enabled(db.session, current_user) else "deals.index"))
+        """Start on the user's home page."""
+        return redirect(home_url())
+
+
+def home_url() -> str:
+    """The current user's home page: the leads inbox, or deals where leads are switched off."""
+    return url_for("leads.index" if leads_enabled(db.session, current_user) else "deals.index")
 
 
 def nav_items() -> list[tuple[str, str]]:

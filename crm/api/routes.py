@@ -18,6 +18,7 @@ from crm.services.filters import filtered_select, parse_filter
 from crm.services.owners import resolve_owner
 from crm.services.permissions import can_view
 from crm.services.record_types import RECORD_TYPES
+from crm.services.settings import LEADS_OFF, enabled_types
 
 bp = Blueprint("api", __name__, url_prefix="/api", cli_group=None)
 csrf.exempt(bp)
@@ -49,10 +50,13 @@ def _error(status: int, message: str, **extra):
     return response
 
 
-def _type(plural: str):
+def _type(plural: str, viewer: User):
+    """The record type named in the URL, if the caller works with it (leads may be switched off)."""
     rtype = next((t for t in RECORD_TYPES.values() if t.plural == plural), None)
     if rtype is None:
         abort(_error(404, f"Unknown record type {plural!r}."))
+    if rtype.name not in enabled_types(db.session, viewer):
+        abort(_error(403, LEADS_OFF))
     return rtype
 
 
@@ -66,7 +70,8 @@ def _as_json(rtype, record) -> dict:
 @bp.get("/<plural>")
 def list_records(plural: str):
     """Records matching the URL filter (same arguments as the pages), 100 per page."""
-    rtype, viewer = _type(plural), _viewer()
+    viewer = _viewer()
+    rtype = _type(plural, viewer)
     flt = parse_filter(db.session, rtype, request.args, viewer)
     if flt.errors:
         return _error(400, "The filter is not valid.", details=flt.errors)
@@ -78,7 +83,8 @@ def list_records(plural: str):
 @bp.get("/<plural>/<int:record_id>")
 def show_record(plural: str, record_id: int):
     """One record, if the caller may see it."""
-    rtype, viewer = _type(plural), _viewer()
+    viewer = _viewer()
+    rtype = _type(plural, viewer)
     record = db.session.get(rtype.model, record_id)
     if record is None or not can_view(viewer, record):
         return _error(404, f"No {rtype.label.lower()} #{record_id}.")
@@ -88,7 +94,8 @@ def show_record(plural: str, record_id: int):
 @bp.post("/<plural>")
 def create(plural: str):
     """Create a record; `owner` is an owner choice ("user:3", or a pool once pools exist)."""
-    rtype, viewer = _type(plural), _viewer(write=True)
+    viewer = _viewer(write=True)
+    rtype = _type(plural, viewer)
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         return _error(400, "Send a JSON object.")

@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired
 from crm.extensions import db
 from crm.models import User
 from crm.rendering import render
+from crm.templating import home_url
 
 bp = Blueprint("auth", __name__)
 
@@ -21,7 +22,7 @@ class LoginForm(FlaskForm):
 def login():
     """Log in with email and password."""
     if current_user.is_authenticated:
-        return redirect(url_for("leads.index"))
+        return redirect(home_url())
     form = LoginForm()
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(func.lower(User.email) == form.email.data.strip().lower()))
@@ -49,4 +50,4 @@ def logout():
 def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for("leads.index")
+    return home_url()

@@ -21,13 +21,13 @@ from crm.services.trash import purge_trash, restore_batch, trash_batches, trash_
 @login_required
 def trash():
     """Records in the trash that the viewer may change, by type, with the batches they came from."""
-    counts = trash_counts(db.session, current_user)
-    name = request.args.get("type") or next((n for n, c in counts.items() if c), "lead")
+    counts = trash_counts(db.session, current_user)  # only the types the viewer works with
+    name = request.args.get("type") or next((n for n, c in counts.items() if c), next(iter(counts)))
     rtype = RECORD_TYPES.get(name) or abort(404)
     pagination, notice = paginate(trash_select(rtype, current_user), per_page=50)
     return render("bulk/trash.html", "trash", rtype=rtype, counts=counts, pagination=pagination, notice=notice,
-                  batches=trash_batches(db.session, current_user), types=RECORD_TYPES,
-                  may_restore_batches=may_mass_change(current_user))
+                  batches=trash_batches(db.session, current_user),
+                  types={n: RECORD_TYPES[n] for n in counts}, may_restore_batches=may_mass_change(current_user))
 
 
 @bp.post("/trash/restore")

@@ -5,13 +5,17 @@ Every list, the kanban, the map, mass change and the API parse the URL's argumen
 permissions. A filter with an invalid value matches nothing (and says why): a filter that
 silently fell away would widen a mass change to the whole table.
 """
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
-from sqlalchemy import Select, and_, bindparam, false, func, or_, select
+from sqlalchemy import Boolean, Select, and_, bindparam, false, func, literal, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from crm.models import CustomField, LeadStatus, Pipeline, Stage, Territory, User
 from crm.services.permissions import visible_clause
@@ -91,6 +95,9 @@ def parse_filter(session: Session, rtype: RecordType, args: MultiArgs, viewer: U
     flt.q = " ".join(" ".join(args.getlist("q")).split())[:200]
     flt.created_from = _date(args.getlist("created_from"), "created_from", flt)
     flt.created_to = _date(args.getlist("created_to"), "created_to", flt)
+    if flt.created_from and flt.created_to and flt.created_from > flt.created_to:
+        flt.errors.append(f"Created from {flt.created_from.isoformat()} is after created to "
+                          f"{flt.created_to.isoformat()}.")
     flt.trash = "1" in args.getlist("trash")
     located = (args.getlist("located") or [""])[0]
     if located not in ("", "yes", "no"):
@@ -174,16 +181,30 @@ def _check_references(session: Session, rtype: RecordType, flt: Filter) -> None:
         flt.errors += [f"There is no custom field {k!r}." for k in flt.custom if k not in known]
         flt.custom_kinds = {k: known[k].kind for k in flt.custom if k in known}
         for key, value in flt.custom.items():
-            if flt.custom_kinds.get(key) == "number" and not _is_number(value):
+            kind = flt.custom_kinds.get(key)
+            if kind == "number" and not _is_number(value):
                 flt.errors.append(f"{known[key].label} must be a number, not {value!r}.")
+            elif kind == "date":
+                parsed = _as_date(value)
+                if parsed is None:
+                    flt.errors.append(f"{known[key].label} {value!r} is not a date (use YYYY-MM-DD).")
+                else:
+                    flt.custom[key] = parsed.isoformat()  # as stored: 20260401 finds 2026-04-01
 
 
 def _is_number(text: str) -> bool:
     try:
-        float(text)
+        number = float(text)
     except ValueError:
         return False
-    return True
+    return math.isfinite(number)  # "nan" and "inf" parse, but no stored value equals them
+
+
+def _as_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def filtered_select(rtype: RecordType, flt: Filter, viewer: User, *, for_edit: bool = False,
@@ -209,8 +230,8 @@ def conditions(rtype: RecordType, flt: Filter, viewer: User, *, for_edit: bool =
     if flt.source:
         where.append(model.source.in_(flt.source))
     if flt.q:
-        where += [or_(*(getattr(model, c).ilike(f"%{_escape(word)}%", escape="\\")
-                        for c in rtype.search_columns)) for word in flt.q.split()]
+        where += [or_(*(_contains(getattr(model, c), word) for c in rtype.search_columns))
+                  for word in flt.q.split()]
     if flt.created_from:
         where.append(model.created_at >= datetime.combine(flt.created_from, time.min))
     if flt.created_to:
@@ -266,8 +287,7 @@ def _custom_condition(model, key: str, value: str, kind: str):
         return element.as_float() == float(value)
     if kind in ("choice", "date"):
         return element.as_string() == value
-    return func.lower(func.coalesce(element.as_string(), "")).like(
-        f"%{_escape(value.lower())}%", escape="\\")
+    return _contains(func.coalesce(element.as_string(), ""), value)
 
 
 def _in_or_null(column, ids: list[int]):
@@ -276,6 +296,38 @@ def _in_or_null(column, ids: list[int]):
     if 0 in ids:
         parts.append(column.is_(None))
     return or_(*parts)
+
+
+def _contains(column, text: str):
+    """Text search: the column contains the text, ignoring case for every alphabet."""
+    if text.isascii():  # SQLite's own lower() is enough, and much faster than a Python function
+        return column.ilike(f"%{_escape(text)}%", escape="\\")
+    return UnicodeContains(column, text)
+
+
+class UnicodeContains(ColumnElement):
+    """ILIKE on PostgreSQL. SQLite's ILIKE is lower(x) LIKE lower(y), whose lower() folds ASCII only
+    (MÜLLER would not find Müller), so there both sides go through unicode_lower(), Python's
+    str.lower that crm.database registers on every SQLite connection."""
+    type = Boolean()
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement),
+                           ("pattern", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column, text: str):
+        self.column = column
+        self.pattern = literal(f"%{_escape(text)}%")
+
+
+@compiles(UnicodeContains)
+def _unicode_contains(element: UnicodeContains, compiler, **kw) -> str:
+    return compiler.process(element.column.ilike(element.pattern, escape="\\"), **kw)
+
+
+@compiles(UnicodeContains, "sqlite")
+def _unicode_contains_sqlite(element: UnicodeContains, compiler, **kw) -> str:
+    folded = func.unicode_lower(element.column).like(func.unicode_lower(element.pattern), escape="\\")
+    return compiler.process(folded, **kw)
 
 
 def _escape(text: str) -> str:

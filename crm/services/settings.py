@@ -2,6 +2,9 @@
 from sqlalchemy.orm import Session
 
 from crm.models import Setting, Team, User
+from crm.services.record_types import RECORD_TYPES, RecordType
+
+LEADS_OFF = "Leads are switched off for your team. Ask an admin, or work with deals."
 
 
 def get_setting(session: Session, key: str, default: str = "") -> str:
@@ -19,3 +22,9 @@ def leads_enabled(session: Session, user: User | None = None) -> bool:
         return False
     team = session.get(Team, user.team_id) if user is not None and user.team_id else None
     return team.leads_enabled if team else True
+
+
+def enabled_types(session: Session, user: User | None) -> dict[str, RecordType]:
+    """The record types the user works with: all of them, less leads where leads are switched off."""
+    leads = leads_enabled(session, user)
+    return {name: t for name, t in RECORD_TYPES.items() if name != "lead" or leads}

@@ -22,6 +22,7 @@ from crm.services.bulk import PICK, Change, Outcome, begin_write, count_phrase, 
 from crm.services.history import open_batch
 from crm.services.permissions import may_mass_change, may_purge, visible_clause
 from crm.services.record_types import RECORD_TYPES, RecordType, record_type
+from crm.services.settings import enabled_types
 
 UNDO_DAYS = 7
 UNDOABLE = ("reassign", "change", "delete", "import")
@@ -201,15 +202,16 @@ def trash_select(rtype: RecordType, viewer: User):
 
 
 def trash_counts(session: Session, viewer: User) -> dict[str, int]:
+    """Records in the trash per record type the viewer works with (no leads where they are off)."""
     return {name: session.scalar(select(func.count()).select_from(t.model).where(
         t.model.deleted_at.is_not(None), visible_clause(t.model, viewer, for_edit=True))) or 0
-        for name, t in RECORD_TYPES.items()}
+        for name, t in enabled_types(session, viewer).items()}
 
 
 def trash_batches(session: Session, viewer: User) -> list[tuple[Batch, int]]:
     """Delete batches with records still in the trash (that the viewer may change), newest first."""
     result = []
-    for rtype in RECORD_TYPES.values():
+    for rtype in enabled_types(session, viewer).values():
         model = rtype.model
         rows = session.execute(
             select(Batch, func.count(model.id)).join(model, model.deleted_batch_id == Batch.id)
