@@ -82,6 +82,7 @@ def test_move_to_leads_then_find_the_lead_and_restore_the_deal(page: Page, live_
 
     page.goto(f"{live_server}/leads/?source=Deal")
     page.get_by_role("link", name=title).first.click()
+    lead_url = page.url
     expect(page.get_by_role("region", name="Notes")).to_contain_text("Call before 10 am")
     expect(page.get_by_role("region", name="Activities")).to_contain_text("Site visit next week")
     expect(page.locator("#timeline")).to_contain_text("converted: from deal")
@@ -95,12 +96,19 @@ def test_move_to_leads_then_find_the_lead_and_restore_the_deal(page: Page, live_
         page.get_by_role("button", name=f"Restore {title}").click()
     else:
         page.get_by_role("button", name="Restore").click()
-    expect(page.get_by_text("restored")).to_be_visible()
+    expect(page.get_by_text(f"Its lead “{title}” went back to the trash with it")).to_be_visible()
     with app_db():
         deal = db.session.get(Deal, deal_id)
         assert deal.deleted_at is None and deal.stage_id == stage_id
     page.goto(f"{live_server}/pipeline")
     expect(page.locator(f'.cards[data-target="stage:{stage_id}"] #deal-{deal_id}')).to_be_visible()
+
+    page.goto(lead_url)  # the customer is not there twice: the lead is in the trash ...
+    expect(page.get_by_text("is in the trash")).to_be_visible()
+    page.goto(f"{live_server}/deals/{deal_id}")  # ... and the deal has its note and activity back
+    expect(page.get_by_role("region", name="Notes")).to_contain_text("Call before 10 am")
+    expect(page.get_by_role("region", name="Activities")).to_contain_text("Site visit next week")
+    expect(page.locator("#timeline")).to_contain_text(f"conversion to lead “{title}” taken back")
 
 
 def test_a_failed_drop_puts_the_card_back_with_a_message(page: Page, live_server, app_db):

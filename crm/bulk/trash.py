@@ -11,7 +11,7 @@ from crm.extensions import db
 from crm.models import Batch
 from crm.paging import paginate
 from crm.rendering import render
-from crm.services.editing import restore_record
+from crm.services.deal_restore import restore_one
 from crm.services.permissions import can_edit, may_mass_change
 from crm.services.record_types import RECORD_TYPES
 from crm.services.trash import purge_trash, restore_batch, trash_batches, trash_counts, trash_select
@@ -41,16 +41,16 @@ def restore():
         abort(404)
     if not can_edit(current_user, record):
         abort(403, f"You cannot restore this {rtype.label.lower()}: it belongs to someone else.")
-    restore_record(db.session, record, current_user)
+    message = restore_one(db.session, rtype, record, current_user)
     db.session.commit()
-    flash(f"{rtype.label} “{getattr(record, rtype.title_column)}” restored.")
+    flash(message)
     return redirect(url_for("bulk.trash", type=rtype.name), code=303)
 
 
 @bp.post("/trash/batches/<batch_id>/restore")
 @login_required
 def restore_deleted_batch(batch_id: str):
-    """Bring back every record of one mass deletion that is still in the trash."""
+    """Bring back every record of one mass deletion (or deal conversion) that is still in the trash."""
     batch = db.get_or_404(Batch, batch_id)
     run_and_flash(lambda: restore_batch(db.session, batch_id, current_user))
     return redirect(url_for("bulk.trash", type=batch.record_type), code=303)

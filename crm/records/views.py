@@ -17,7 +17,8 @@ from crm.rendering import render, wants_fragment
 from crm.services import DomainError
 from crm.services import history
 from crm.services.duplicates import find_similar
-from crm.services.editing import create_record, restore_record, trash_record, update_record
+from crm.services.deal_restore import restore_one
+from crm.services.editing import create_record, trash_record, update_record
 from crm.services.filters import filtered_select, parse_filter
 from crm.services.permissions import can_edit, can_view, visible_clause
 from crm.services.record_types import RecordType
@@ -198,9 +199,9 @@ def trash(rtype: RecordType, record_id: int):
 def restore(rtype: RecordType, record_id: int):
     """Bring one record back from the trash."""
     record = get_editable(rtype, record_id)
-    restore_record(db.session, record, current_user)
+    message = restore_one(db.session, rtype, record, current_user)
     db.session.commit()
-    flash(f"{rtype.label} restored.")
+    flash(message)
     return redirect(url_for(rtype.endpoint, record_id=record.id), code=303)
 
 

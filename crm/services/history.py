@@ -148,7 +148,7 @@ def _sentence(e: HistoryEvent, names: dict, batch: Batch | None) -> str:
         text = _field_change(e, names)
     else:
         text = {
-            "create": "created", "delete": "moved to trash", "restore": "restored from trash",
+            "create": "created", "delete": f"moved to trash {e.new or ''}".strip(), "restore": "restored from trash",
             "purge": "purged for good", "convert": f"converted: {e.new or ''}".strip(": "),
             "merge": f"merged: {e.new or ''}".strip(": "), "note": f"note added: {e.new or ''}",
             "activity": f"activity planned: {e.new or ''}",

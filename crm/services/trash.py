@@ -19,6 +19,7 @@ from crm.models import Batch, HistoryEvent, User
 from crm.models.mixins import utcnow
 from crm.services import DomainError, PermissionDenied
 from crm.services.bulk import PICK, Change, Outcome, begin_write, count_phrase, pick, run, run_steps
+from crm.services.deal_restore import take_back_batch
 from crm.services.history import open_batch
 from crm.services.permissions import may_mass_change, may_purge, visible_clause
 from crm.services.record_types import RECORD_TYPES, RecordType, record_type
@@ -172,10 +173,11 @@ def _run_or_nothing(session, rtype, viewer, steps, lead, now) -> Outcome:
 
 
 def restore_batch(session: Session, batch_id: str, viewer: User) -> Outcome:
-    """Bring back every record of a delete batch that is still in the trash (and the viewer may change)."""
+    """Bring back every record of a delete batch (or of a deal -> lead conversion) that is still in the
+    trash and the viewer may change; restored deals take their conversion back (deal_restore)."""
     batch = _get(session, batch_id)
-    if batch.action != "delete":
-        raise DomainError("Only deleted records can be restored from the trash.")
+    if batch.action not in ("delete", "convert"):
+        raise DomainError("Only deleted or converted records can be restored from the trash.")
     if not may_mass_change(viewer):
         raise PermissionDenied("Only admins and managers can restore a whole batch; restore records one by one.")
     rtype = record_type(batch.record_type)
@@ -183,6 +185,9 @@ def restore_batch(session: Session, batch_id: str, viewer: User) -> Outcome:
     where = [model.deleted_batch_id == batch.id, model.deleted_at.is_not(None),
              visible_clause(model, viewer, for_edit=True)]
     outcome = run(session, rtype, viewer, where, _restore_change(rtype, None, "restore"), expected=None)
+    if rtype.name == "deal" and outcome.batch is not None:
+        leads = take_back_batch(session, outcome.batch.id, viewer, outcome.changed)
+        outcome.message = f"{outcome.message} {leads}".rstrip()
     return outcome
 
 
