@@ -193,3 +193,25 @@ def test_ticked_cards_open_the_mass_change_drawer(page: Page, live_server, app_d
     page.get_by_role("button", name=re.compile("Mass change")).click()
     expect(page.locator("#drawer")).to_contain_text("1")
     expect(page.locator("#drawer").get_by_role("heading").first).to_be_visible()
+
+
+def test_convert_to_lead_on_the_deal_page_asks_first(page: Page, live_server, app_db):
+    deal_id, _stage, _to = board_deal(app_db)
+    with app_db():
+        title = db.session.get(Deal, deal_id).title
+    login(page, live_server)
+    page.goto(f"{live_server}/deals/{deal_id}")
+    page.get_by_label("More actions").click()
+    page.get_by_role("link", name="Convert to lead").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text(f"Convert “{title}” to a lead?")
+    expect(dialog).to_contain_text("owned by you")
+    dialog.get_by_role("link", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    with app_db():
+        assert db.session.get(Deal, deal_id).deleted_at is None  # asking converted nothing
+
+    page.get_by_role("link", name="Convert to lead").click()
+    page.get_by_role("dialog").get_by_role("button", name="Convert to lead").click()
+    expect(page).to_have_url(re.compile(r"/leads/\d+$"))
+    expect(page.get_by_text(f"“{title}” is now a lead")).to_be_visible()

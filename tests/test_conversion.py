@@ -115,6 +115,25 @@ def test_the_deal_page_offers_convert_to_lead_in_its_menu(client, auth):
     assert 'aria-label="More actions"' in page and "Convert to lead" in page
 
 
+def test_convert_to_lead_on_the_deal_page_asks_first_and_names_the_new_owner(client, auth):
+    deal = db.session.get(Deal, 1)
+    auth.login()
+    page = client.get("/deals/1").get_data(as_text=True)
+    assert 'href="/deals/1/convert-to-lead"' in page and 'action="/deals/1/convert-to-lead"' not in page
+    question = client.get("/deals/1/convert-to-lead")
+    text = question.get_data(as_text=True)
+    assert question.status_code == 200 and "<html" in text
+    assert f"Convert “{deal.title}” to a lead?" in text and "owned by you, Admin" in text
+    assert '<button type="submit" class="primary">Convert to lead</button>' in text and ">Cancel</a>" in text
+    fragment = client.get("/deals/1/convert-to-lead", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in fragment and f"Convert “{deal.title}” to a lead?" in fragment
+    db.session.expire_all()
+    assert db.session.get(Deal, 1).deleted_at is None  # asking converts nothing
+    assert db.session.scalar(select(func.count(Lead.id)).where(Lead.origin_deal_id == 1)) == 0
+    response = client.post("/deals/1/convert-to-lead")
+    assert response.status_code == 303 and response.location.startswith("/leads/")
+
+
 def test_a_user_without_the_permission_gets_403_and_no_menu_entry(client, auth):
     rep = user("rep1@example.com")
     rep.can_convert_deals = False
@@ -122,6 +141,7 @@ def test_a_user_without_the_permission_gets_403_and_no_menu_entry(client, auth):
     deal = db.session.scalar(select(Deal).where(Deal.owner_id == rep.id).limit(1))
     auth.login("rep1@example.com")
     assert "Convert to lead" not in client.get(f"/deals/{deal.id}").get_data(as_text=True)
+    assert client.get(f"/deals/{deal.id}/convert-to-lead").status_code == 403
     assert client.post(f"/deals/{deal.id}/convert-to-lead").status_code == 403
     assert client.post("/deals/convert-to-lead", data={"ids": str(deal.id), "confirm": "1", "count": "1"}).status_code == 403
     assert db.session.get(Deal, deal.id).deleted_at is None

@@ -29,11 +29,13 @@ def conversion_rules():
     return {"deal_conversion_allowed": allowed}
 
 
-@bp.post("/deals/<int:deal_id>/convert-to-lead")
+@bp.route("/deals/<int:deal_id>/convert-to-lead", methods=["GET", "POST"])
 @login_required
 def convert_deal(deal_id: int):
-    """Convert one deal into a lead (the deal goes to the trash) and open the lead."""
+    """GET asks to confirm; POST converts one deal into a lead (the deal goes to the trash) and opens the lead."""
     deal = get_visible(DEAL, deal_id)
+    if request.method == "GET":
+        return _confirm_deal_conversion(deal)
     try:
         result = convert_deal_to_lead(db.session, deal, current_user)
     except PermissionDenied as error:
@@ -45,6 +47,15 @@ def convert_deal(deal_id: int):
     flash(f"“{result.lead.title}” is now a lead; the deal is in the trash." if result.created
           else "This deal was already converted to this lead.")
     return redirect(url_for("leads.show", record_id=result.lead.id), code=303)
+
+
+def _confirm_deal_conversion(deal):
+    if not (may_convert_deals(db.session, current_user) and can_edit(current_user, deal)):
+        abort(403, "You may not convert this deal to a lead.")
+    if deal.deleted_at is not None:
+        flash("This deal is in the trash: restore it before converting it.", "error")
+        return redirect(url_for("deals.show", record_id=deal.id), code=303)
+    return render("pipeline/convert_deal.html", "convert_deal", deal=deal)
 
 
 @bp.post("/deals/convert-to-lead")

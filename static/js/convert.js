@@ -1,4 +1,4 @@
-// Opens a link's page fragment in a <dialog> (the lead Convert dialog); without JS the link opens the page.
+// Opens a link's page fragment in a <dialog> (lead Convert, deal "Convert to lead"); without JS the link opens the page.
 (function () {
   "use strict";
   if (window.__dialogLinks) return;
@@ -14,7 +14,7 @@
         dialog.innerHTML = html;
         if (window.htmx) htmx.process(dialog);
         dialog.showModal();
-        var first = dialog.querySelector("input, select, button");
+        var first = dialog.querySelector("input:not([type=hidden]), select, button");
         if (first) first.focus();
       });
   });
