@@ -7,6 +7,7 @@ from flask import Flask, current_app, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from crm.extensions import db
+from crm.services.permissions import may_mass_change
 from crm.services.settings import leads_enabled
 
 NAV = [("leads.index", "Leads"), ("deals.index", "Deals"), ("pipeline.board", "Pipeline"),
@@ -42,6 +43,8 @@ def nav_items() -> list[tuple[str, str]]:
         hidden.add("leads.index")
     if not current_user.is_admin:
         hidden.add("admin.index")
+    if not may_mass_change(current_user):  # the rule the import pages enforce
+        hidden.add("imports.index")
     return [(e, label) for e, label in NAV if e in current_app.view_functions and e not in hidden]
 
 
