@@ -1,12 +1,12 @@
-"""URL converters: ids in URLs must fit the database's 64-bit integers."""
+"""URL converters: ids in URLs must fit the id columns (INTEGER: 32 bits on PostgreSQL)."""
 from werkzeug.routing import IntegerConverter
 
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1
 
 
 class IdConverter(IntegerConverter):
-    """`<int:...>` that does not match beyond 64 bits, so a huge id is a 404 rather than an
-    OverflowError from the database driver."""
+    """`<int:...>` that does not match beyond the largest id a table can hold, so a huge id is a
+    404 rather than an overflow error from the database driver (SQLite: 64 bits, PostgreSQL: 32)."""
 
     def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
