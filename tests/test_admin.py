@@ -4,7 +4,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from crm.extensions import db
-from crm.models import User
+from crm.models import Setting, Team, User
 from crm.models.pools import CaptureForm
 from tests.conftest import user
 from tests.form_html import untouched_form
@@ -72,3 +72,19 @@ def test_saving_a_capture_form_untouched_changes_nothing(client, auth, owner):
     auth.login()
     assert _save_untouched(client, f"/admin/forms/{form.id}", "owner").status_code == 303
     assert _columns(form, columns) == before
+
+
+@pytest.mark.parametrize("scope", ["global", "team"])
+def test_the_leads_panel_shows_when_the_global_switch_overrides_a_team(client, auth, scope):
+    north = db.session.scalar(select(Team).where(Team.name == "North"))
+    if scope == "global":
+        db.session.merge(Setting(key="use_leads", value="no"))
+    else:
+        north.leads_enabled = False
+    db.session.commit()
+    auth.login()
+    page = client.get("/admin/").get_data(as_text=True)
+    overridden = "off — leads are switched off for everyone"
+    assert (overridden in page) == (scope == "global")
+    if scope == "team":
+        assert '<td data-label="Leads">off</td>' in page and '<td data-label="Leads">on</td>' in page

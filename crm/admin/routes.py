@@ -9,7 +9,7 @@ from crm.models import CustomField, LeadStatus, Team, User
 from crm.rendering import render
 from crm.services import DomainError
 from crm.services import admin as service
-from crm.services.settings import get_setting
+from crm.services.settings import get_setting, team_leads_state
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -31,7 +31,8 @@ def index():
 def _overview(status_form, team_form, field_form, status: int = 200):
     return render("admin/index.html", "admin_page", status=status,
                   use_leads=get_setting(db.session, "use_leads", "yes") == "yes",
-                  teams=db.session.scalars(select(Team).order_by(Team.name)).all(),
+                  teams=[(t, team_leads_state(db.session, t))
+                         for t in db.session.scalars(select(Team).order_by(Team.name))],
                   statuses=db.session.scalars(select(LeadStatus).order_by(LeadStatus.position)).all(),
                   fields=db.session.scalars(select(CustomField).order_by(CustomField.record_type, CustomField.position)).all(),
                   users=db.session.scalars(select(User).order_by(User.name)).all(),

@@ -28,3 +28,10 @@ def enabled_types(session: Session, user: User | None) -> dict[str, RecordType]:
     """The record types the user works with: all of them, less leads where leads are switched off."""
     leads = leads_enabled(session, user)
     return {name: t for name, t in RECORD_TYPES.items() if name != "lead" or leads}
+
+
+def team_leads_state(session: Session, team: Team) -> str:
+    """Whether leads are on for a team, as the admin panel says it: the global switch wins."""
+    if get_setting(session, "use_leads", "yes") != "yes":
+        return "off — leads are switched off for everyone"
+    return "on" if team.leads_enabled else "off"
