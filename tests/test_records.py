@@ -1,4 +1,6 @@
 """Record pages and lists: page or fragment from one template, validation, permissions, history."""
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -186,3 +188,12 @@ def test_the_sorted_column_header_carries_aria_sort(client, auth):
     auth.login()
     page = client.get("/leads/?sort=-value").get_data(as_text=True)
     assert '<th scope="col" aria-sort="descending">' in page
+
+
+@pytest.mark.parametrize("plural, first", [("leads", "title"), ("deals", "title"), ("contacts", "name"),
+                                           ("organizations", "name")])
+def test_create_forms_start_with_the_records_name_and_end_with_its_place(client, auth, plural, first):
+    auth.login()
+    form = client.get(f"/{plural}/new").get_data(as_text=True)
+    names = [n for n in re.findall(r'<(?:input|select|textarea)[^>]* name="([a-z_]+)"', form) if n != "csrf_token"]
+    assert names[0] == first and names.index("address") > names.index("email")

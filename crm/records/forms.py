@@ -17,15 +17,17 @@ from crm.services.record_types import RecordType
 OPTIONAL_EMAIL = [Optional(), Email(message="Enter an email address like name@company.com."), Length(max=254)]
 
 
-class PlaceMixin:
-    address = StringField("Address", validators=[Length(max=255)])
-    city = StringField("City", validators=[Length(max=120)])
-    country = StringField("Country", validators=[Length(max=80)])
-    lat = FloatField("Latitude", validators=[Optional(), NumberRange(-90, 90)])
-    lng = FloatField("Longitude", validators=[Optional(), NumberRange(-180, 180)])
+def place_fields() -> tuple:
+    """Address, city, country, latitude, longitude: made in each form's body, so that they come
+    after its own fields (WTForms orders fields by when they were created)."""
+    return (StringField("Address", validators=[Length(max=255)]),
+            StringField("City", validators=[Length(max=120)]),
+            StringField("Country", validators=[Length(max=80)]),
+            FloatField("Latitude", validators=[Optional(), NumberRange(-90, 90)]),
+            FloatField("Longitude", validators=[Optional(), NumberRange(-180, 180)]))
 
 
-class LeadForm(FlaskForm, PlaceMixin):
+class LeadForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(message="A lead needs a title."), Length(max=200)])
     person_name = StringField("Contact person", validators=[Length(max=160)])
     company_name = StringField("Company", validators=[Length(max=160)])
@@ -36,10 +38,11 @@ class LeadForm(FlaskForm, PlaceMixin):
     source = StringField("Source", validators=[Length(max=60)])
     value = DecimalField("Value", places=2, validators=[Optional(), NumberRange(min=0)])
     tags = StringField("Tags", description="Comma-separated", validators=[Length(max=400)])
+    address, city, country, lat, lng = place_fields()
     description = TextAreaField("Description")
 
 
-class DealForm(FlaskForm, PlaceMixin):
+class DealForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(message="A deal needs a title."), Length(max=200)])
     value = DecimalField("Value", places=2, validators=[Optional(), NumberRange(min=0)])
     currency = SelectField("Currency", choices=select_choices((c, c) for c in ("EUR", "USD", "GBP", "SEK")))
@@ -51,10 +54,11 @@ class DealForm(FlaskForm, PlaceMixin):
     email = EmailField("Email", validators=OPTIONAL_EMAIL)
     phone = StringField("Phone", validators=[Length(max=40)])
     source = StringField("Source", validators=[Length(max=60)])
+    address, city, country, lat, lng = place_fields()
     description = TextAreaField("Description")
 
 
-class ContactForm(FlaskForm, PlaceMixin):
+class ContactForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(message="A contact needs a name."), Length(max=160)])
     email = EmailField("Email", validators=OPTIONAL_EMAIL)
     phone = StringField("Phone", validators=[Length(max=40)])
@@ -62,15 +66,17 @@ class ContactForm(FlaskForm, PlaceMixin):
     organization = SelectField("Organization", coerce=str)
     owner = SelectField("Owner", coerce=str)
     source = StringField("Source", validators=[Length(max=60)])
+    address, city, country, lat, lng = place_fields()
 
 
-class OrganizationForm(FlaskForm, PlaceMixin):
+class OrganizationForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(message="An organization needs a name."), Length(max=160)])
     email = EmailField("Email", validators=OPTIONAL_EMAIL)
     phone = StringField("Phone", validators=[Length(max=40)])
     website = StringField("Website", validators=[Length(max=200)])
     owner = SelectField("Owner", coerce=str)
     source = StringField("Source", validators=[Length(max=60)])
+    address, city, country, lat, lng = place_fields()
 
 
 FORMS = {"lead": LeadForm, "deal": DealForm, "contact": ContactForm, "organization": OrganizationForm}
