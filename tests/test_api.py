@@ -3,6 +3,7 @@ from sqlalchemy import func, select
 
 from crm.extensions import db
 from crm.models import Deal, HistoryEvent, Lead, Stage
+from crm.models.mixins import utcnow
 from crm.services.api_tokens import issue_token
 
 
@@ -52,3 +53,11 @@ def test_a_deal_needs_a_stage(client, admin):
 def test_a_rep_cannot_read_another_teams_lead(client, rep):
     other = db.session.scalar(select(Lead.id).where(Lead.team_id != rep.team_id))
     assert client.get(f"/api/leads/{other}", headers=bearer(rep)).status_code == 404
+
+
+def test_a_converted_lead_says_when_and_into_what(client, admin):
+    lead = db.session.get(Lead, 1)
+    lead.converted_at, lead.converted_contact_id = utcnow(), 1
+    db.session.commit()
+    data = client.get(f"/api/leads/{lead.id}", headers=bearer(admin)).get_json()
+    assert data["converted_at"] and data["converted_contact_id"] == 1 and "origin_deal_id" in data

@@ -78,7 +78,7 @@ def test_bad_input_gets_field_messages_and_stores_nothing(client, web_form):
 
 def test_the_error_fragment_for_htmx_has_no_page_around_it(client, web_form):
     response = submit(client, headers=ORIGIN | {"HX-Request": "true"}, email="")
-    assert response.status_code == 422 and b"<html" not in response.data and b"Please fill in email." in response.data
+    assert response.status_code == 422 and b"<html" not in response.data and b"Please fill in your email." in response.data
 
 
 def test_submissions_from_unknown_sites_or_without_origin_are_refused(client, web_form):

@@ -29,7 +29,8 @@ FIELDS = {
     "contact": ("name", "email", "phone", "job_title", "source", "city", "country", "lat", "lng"),
     "organization": ("name", "email", "phone", "website", "source", "city", "country", "lat", "lng"),
 }
-READ_ONLY = ("id", "owner_id", "team_id", "territory_id", "status_id", "stage_id", "pipeline_id", "created_at", "updated_at")
+READ_ONLY = ("id", "owner_id", "team_id", "territory_id", "status_id", "stage_id", "pipeline_id", "created_at", "updated_at",
+             "converted_at", "converted_contact_id", "converted_organization_id", "converted_deal_id", "origin_deal_id")
 
 
 def _viewer(write: bool = False) -> User:

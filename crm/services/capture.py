@@ -52,7 +52,7 @@ def validate(form: CaptureForm, data: Mapping[str, str]) -> tuple[dict, dict]:
     for name, label, size in field_list(form):
         value = (data.get(name) or "").strip()
         if name in REQUIRED and not value:
-            errors[name] = f"Please fill in {label.lower()}."
+            errors[name] = f"Please fill in your {label.lower().removeprefix('your ')}."
         elif len(value) > size:
             errors[name] = f"{label} can be at most {size} characters."
         elif name == "email" and value:
