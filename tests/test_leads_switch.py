@@ -1,4 +1,6 @@
 """The "use leads" switch (global, or per team): where users land, and every lead URL refused."""
+from io import BytesIO
+
 import pytest
 from sqlalchemy import select
 
@@ -97,3 +99,13 @@ def test_other_teams_keep_their_leads(client, auth):
     assert client.get("/leads/duplicates").status_code == 200
     assert client.get("/trash?type=lead").status_code == 200
     assert client.get("/api/leads").status_code == 200
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+def test_importing_leads_is_refused_and_not_offered_when_leads_are_off(client, auth, scope):
+    switch_leads_off(scope)
+    auth.login("manager@example.com")
+    page = client.get("/import/").get_data(as_text=True)
+    assert 'value="lead"' not in page and 'value="deal"' in page
+    response = client.post("/import/", data={"record_type": "lead", "file": (BytesIO(b"title\nA\n"), "a.csv")})
+    assert response.status_code == 403

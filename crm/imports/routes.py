@@ -14,6 +14,7 @@ from crm.services import DomainError, importing, jobs
 from crm.services.owners import owner_choices
 from crm.services.permissions import may_mass_change
 from crm.services.record_types import RECORD_TYPES
+from crm.services.settings import enabled_types
 from crm.tasks import run_job
 
 bp = Blueprint("imports", __name__, url_prefix="/import")
@@ -37,13 +38,13 @@ def _index(error: str | None = None, status: int = 200):
     recent = db.session.scalars(select(ImportJob).where(ImportJob.actor_id == current_user.id)
                                 .order_by(ImportJob.created_at.desc()).limit(10)).all()
     return render("imports/index.html", "import_upload", status=status, error=error, recent=recent,
-                  types=[RECORD_TYPES[t] for t in IMPORTABLE])
+                  types=[t for name, t in enabled_types(db.session, current_user).items() if name in IMPORTABLE])
 
 
 @bp.post("/")
 def upload():
     """Store the file, detect encoding and delimiter, guess the mapping; then go to the mapping page."""
-    file, record_type = request.files.get("file"), request.form.get("record_type", "lead")
+    file, record_type = request.files.get("file"), request.form.get("record_type", "")
     if file is None or not file.filename:
         return _index("Choose a CSV file to import.", 422)
     if record_type not in IMPORTABLE:

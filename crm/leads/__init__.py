@@ -22,11 +22,11 @@ def refuse_leads_when_switched_off():
 
 def _asks_for_leads() -> bool:
     """A /leads/... URL (lists, records, convert, merge, duplicates), leads in the path
-    (/map/leads/points) or `type=lead` (mass change, trash, map)."""
+    (/map/leads/points), `type=lead` (mass change, trash, map) or `record_type=lead` (import)."""
     rule = request.url_rule
     if rule is None:
         return False
     path_default = (rule.defaults or {}).get("plural")  # /map picks its own type, see map.index
     return (rule.rule == "/leads" or rule.rule.startswith("/leads/")
             or ((request.view_args or {}).get("plural") == "leads" and path_default is None)
-            or "lead" in request.values.getlist("type"))
+            or "lead" in request.values.getlist("type") + request.values.getlist("record_type"))
