@@ -2,20 +2,22 @@
 from functools import partial
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 from flask_login import current_user, login_required
 from sqlalchemy import select, true
 from sqlalchemy.orm import selectinload
 
 from crm.extensions import db
-from crm.models import Activity, LeadStatus, Note, Pipeline, Territory, User
+from crm.models import LeadStatus, Note, Pipeline, Territory, User
 from crm.models.engagement import ACTIVITY_KINDS
+from crm.models.mixins import utcnow
 from crm.records.columns import COLUMNS
 from crm.records.forms import build_form, custom_fields, form_values
 from crm.paging import paginate
 from crm.rendering import render, wants_fragment
 from crm.services import DomainError
-from crm.services import history
+from crm.services import engagement, history
 from crm.services.duplicates import find_similar
 from crm.services.deal_restore import restore_one
 from crm.services.editing import create_record, trash_record, update_record
@@ -36,7 +38,9 @@ def register_record_views(bp: Blueprint, rtype: RecordType) -> None:
              ("/<int:record_id>/trash", "trash", trash, ["POST"]),
              ("/<int:record_id>/restore", "restore", restore, ["POST"]),
              ("/<int:record_id>/notes", "add_note", add_note, ["POST"]),
-             ("/<int:record_id>/activities", "add_activity", add_activity, ["POST"])]
+             ("/<int:record_id>/activities", "add_activity", add_activity, ["POST"]),
+             ("/<int:record_id>/activities/<int:activity_id>/done", "complete_activity", complete_activity, ["POST"]),
+             ("/<int:record_id>/activities/<int:activity_id>/reopen", "reopen_activity", reopen_activity, ["POST"])]
     for rule, endpoint, view, methods in rules:
         bp.add_url_rule(rule, endpoint, login_required(partial(view, rtype)), methods=methods)
 
@@ -119,18 +123,19 @@ def show_record(rtype: RecordType, record_id: int):
 
 
 def _show(rtype: RecordType, record, block: str, form=None, status: int = 200):
+    return render("records/show.html", block, status=status, **_show_context(rtype, record, form))
+
+
+def _show_context(rtype: RecordType, record, form=None) -> dict:
     events = db.session.scalars(history.timeline_select(rtype.name, record.id).limit(200)).all()
-    fk = f"{rtype.name}_id"
-    activities = db.session.scalars(select(Activity).where(getattr(Activity, fk) == record.id)
-                                    .order_by(Activity.done, Activity.due_at)).all()
-    notes = db.session.scalars(select(Note).where(getattr(Note, fk) == record.id)
+    activities = db.session.scalars(engagement.activities_select(rtype, record.id)).all()
+    notes = db.session.scalars(select(Note).where(getattr(Note, f"{rtype.name}_id") == record.id)
                                .order_by(Note.created_at.desc())).all()
     custom = build_form(db.session, rtype, current_user, record).custom_fields
-    return render("records/show.html", block, status=status, rtype=rtype, record=record, form=form,
-                  timeline=history.describe(db.session, events), activities=activities, notes=notes,
-                  custom_fields=custom,
-                  editable=can_edit(current_user, record) and getattr(record, "converted_at", None) is None,
-                  activity_kinds=ACTIVITY_KINDS)
+    return dict(rtype=rtype, record=record, form=form, timeline=history.describe(db.session, events),
+                activities=activities, notes=notes, custom_fields=custom, now=utcnow(),
+                editable=can_edit(current_user, record) and getattr(record, "converted_at", None) is None,
+                activity_kinds=ACTIVITY_KINDS)
 
 
 def new_record(rtype: RecordType):
@@ -208,39 +213,45 @@ def restore(rtype: RecordType, record_id: int):
 def add_note(rtype: RecordType, record_id: int):
     """Attach a note; it shows in the timeline."""
     record = get_editable(rtype, record_id)
-    body = (request.form.get("body") or "").strip()
-    if not body:
-        flash("A note cannot be empty.", "error")
-    else:
-        db.session.add(Note(body=body[:10000], author_id=current_user.id, **{f"{rtype.name}_id": record.id}))
-        history.log(db.session, rtype.name, record.id, current_user.id, "note", new=body[:120])
-        db.session.commit()
-    return _after_child_change(rtype, record)
+    return _change_child(rtype, record, engagement.add_note, request.form.get("body", ""))
 
 
 def add_activity(rtype: RecordType, record_id: int):
     """Plan a call, meeting, task or email."""
-    from datetime import datetime
     record = get_editable(rtype, record_id)
-    subject = (request.form.get("subject") or "").strip()
-    kind = request.form.get("kind", "task")
+    form = request.form
+    return _change_child(rtype, record, engagement.plan_activity,
+                         form.get("kind", "task"), form.get("subject", ""), form.get("due_at"))
+
+
+def complete_activity(rtype: RecordType, record_id: int, activity_id: int):
+    """Mark one of the record's activities done."""
+    record = get_editable(rtype, record_id)
+    activity = db.first_or_404(engagement.activity_of(rtype, record.id, activity_id))
+    return _change_child(rtype, record, engagement.complete_activity, activity)
+
+
+def reopen_activity(rtype: RecordType, record_id: int, activity_id: int):
+    """Make one of the record's done activities open again."""
+    record = get_editable(rtype, record_id)
+    activity = db.first_or_404(engagement.activity_of(rtype, record.id, activity_id))
+    return _change_child(rtype, record, engagement.reopen_activity, activity)
+
+
+def _change_child(rtype: RecordType, record, change, *args):
+    """Run an engagement service, commit or say why not, then show the side column (htmx) or the page."""
     try:
-        due = datetime.fromisoformat(request.form["due_at"]) if request.form.get("due_at") else None
-    except ValueError:
-        due = None
-        flash("The due date is not a date; the activity was not added.", "error")
-        return _after_child_change(rtype, record)
-    if not subject or kind not in ACTIVITY_KINDS:
-        flash("An activity needs a subject and a kind.", "error")
+        change(db.session, rtype, record, *args, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "error")
     else:
-        db.session.add(Activity(kind=kind, subject=subject[:200], due_at=due, owner_id=current_user.id,
-                                **{f"{rtype.name}_id": record.id}))
-        history.log(db.session, rtype.name, record.id, current_user.id, "activity", new=f"{kind}: {subject[:100]}")
         db.session.commit()
-    return _after_child_change(rtype, record)
-
-
-def _after_child_change(rtype: RecordType, record):
-    if wants_fragment():
-        return _show(rtype, record, "record_side")
-    return redirect(url_for(rtype.endpoint, record_id=record.id), code=303)
+    if not wants_fragment():
+        return redirect(url_for(rtype.endpoint, record_id=record.id), code=303)
+    context = _show_context(rtype, record)
+    response = render("records/show.html", "record_side", **context)
+    # The change wrote a history event: the timeline beside the swapped column follows, out of band.
+    response.set_data(response.get_data(as_text=True)
+                      + render_block("records/show.html", "timeline", timeline_oob=True, **context))
+    return response

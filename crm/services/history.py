@@ -151,7 +151,8 @@ def _sentence(e: HistoryEvent, names: dict, batch: Batch | None) -> str:
             "create": "created", "delete": f"moved to trash {e.new or ''}".strip(), "restore": "restored from trash",
             "purge": "purged for good", "convert": f"converted: {e.new or ''}".strip(": "),
             "merge": f"merged: {e.new or ''}".strip(": "), "note": f"note added: {e.new or ''}",
-            "activity": f"activity planned: {e.new or ''}",
+            "activity": f"activity planned: {e.new or ''}", "activity_done": f"activity done: {e.new or ''}",
+            "activity_reopened": f"activity reopened: {e.new or ''}",
         }.get(e.kind, e.new or e.kind)
     if batch is not None:
         return f"{text} ({BATCH_WORDS.get(batch.action, batch.action)} by {actor})"

@@ -1,0 +1,96 @@
+"""Notes and activities on a record: adding, planning, completing and reopening, each written to history."""
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from crm.models import Activity, Note, User
+from crm.models.engagement import ACTIVITY_KINDS
+from crm.services import DomainError
+from crm.services import history
+from crm.services.permissions import require_edit
+from crm.services.record_types import RecordType
+
+
+def activities_select(rtype: RecordType, record_id: int) -> Select:
+    """A record's activities: open ones first by due date (undated last), then the done ones."""
+    return (select(Activity).where(getattr(Activity, f"{rtype.name}_id") == record_id)
+            .order_by(Activity.done, Activity.due_at.is_(None), Activity.due_at, Activity.id))
+
+
+def activity_of(rtype: RecordType, record_id: int, activity_id: int) -> Select:
+    """The activity, only if it is attached to this record (an id from another record matches nothing)."""
+    return select(Activity).where(Activity.id == activity_id,
+                                  getattr(Activity, f"{rtype.name}_id") == record_id)
+
+
+def add_note(session: Session, rtype: RecordType, record, body: str, actor: User) -> Note:
+    """Attach a note; its start shows in the timeline."""
+    _guard(rtype, record, actor)
+    body = (body or "").strip()
+    if not body:
+        raise DomainError("A note cannot be empty.")
+    note = Note(body=body[:10000], author_id=actor.id, **{f"{rtype.name}_id": record.id})
+    session.add(note)
+    history.log(session, rtype.name, record.id, actor.id, "note", new=body[:120])
+    return note
+
+
+def plan_activity(session: Session, rtype: RecordType, record, kind: str, subject: str, due: str | None,
+                  actor: User) -> Activity:
+    """Plan a call, meeting, task or email, owned by the actor; due is ISO text (a datetime-local value) or empty."""
+    _guard(rtype, record, actor)
+    subject = (subject or "").strip()
+    if not subject or kind not in ACTIVITY_KINDS:
+        raise DomainError("An activity needs a subject and a kind.")
+    activity = Activity(kind=kind, subject=subject[:200], due_at=_due(due), owner_id=actor.id,
+                        **{f"{rtype.name}_id": record.id})
+    session.add(activity)
+    history.log(session, rtype.name, record.id, actor.id, "activity", new=_label(activity))
+    return activity
+
+
+def complete_activity(session: Session, rtype: RecordType, record, activity: Activity, actor: User) -> bool:
+    """Mark an open activity done; returns False (and logs nothing) when it already was."""
+    return _set_done(session, rtype, record, activity, actor, True)
+
+
+def reopen_activity(session: Session, rtype: RecordType, record, activity: Activity, actor: User) -> bool:
+    """Make a done activity open again; returns False (and logs nothing) when it already was open."""
+    return _set_done(session, rtype, record, activity, actor, False)
+
+
+def _set_done(session: Session, rtype: RecordType, record, activity: Activity, actor: User, done: bool) -> bool:
+    _guard(rtype, record, actor)
+    if getattr(activity, f"{rtype.name}_id") != record.id:
+        raise DomainError(f"This activity belongs to another {rtype.label.lower()}.")
+    if activity.done == done:
+        return False
+    activity.done = done
+    history.log(session, rtype.name, record.id, actor.id, "activity_done" if done else "activity_reopened",
+                new=_label(activity))
+    return True
+
+
+def _guard(rtype: RecordType, record, actor: User) -> None:
+    """The same rules as editing the record itself."""
+    require_edit(actor, record)
+    if getattr(record, "converted_at", None) is not None:
+        raise DomainError(f"This {rtype.label.lower()} was converted and is read-only.")
+    if record.deleted_at is not None:
+        raise DomainError("This record is in the trash: restore it before changing it.")
+
+
+def _due(raw: str | None) -> datetime | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        return datetime.fromisoformat(raw)
+    except ValueError:
+        raise DomainError("The due date is not a date; the activity was not added.") from None
+
+
+def _label(activity: Activity) -> str:
+    """"call: Site visit", as the timeline shows it."""
+    return f"{activity.kind}: {activity.subject[:100]}"
