@@ -3,7 +3,7 @@ statuses, settings) as plain sentences: they have no record page to link to."""
 from crm.extensions import db
 from crm.models import Role
 from crm.services import admin as admin_service
-from crm.services import history
+from crm.services import history, lead_statuses
 
 
 def add_budget_code(admin):
@@ -24,7 +24,7 @@ def test_the_feed_shows_an_added_custom_field_as_plain_text(client, auth, admin)
 
 def test_every_kind_of_admin_event_renders_in_the_feed_and_its_fragment(client, auth, admin, rep):
     add_budget_code(admin)
-    admin_service.add_lead_status(db.session, admin, "Parked", "open")
+    lead_statuses.add_status(db.session, admin, "Parked", "open")
     admin_service.add_team(db.session, admin, "West")
     admin_service.save_user(db.session, admin, {"email": rep.email, "role": Role.MANAGER}, rep)
     admin_service.set_leads_enabled(db.session, admin, False)

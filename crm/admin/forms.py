@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 from crm.form_choices import select_choices
 from crm.models import Role
 from crm.models.custom_fields import FIELD_KINDS
+from crm.services.lead_statuses import KINDS as STATUS_KINDS
 from crm.services.record_types import RECORD_TYPES
 
 
@@ -32,7 +33,11 @@ class CustomFieldForm(FlaskForm):
 
 class LeadStatusForm(FlaskForm):
     name = StringField("Status name", validators=[DataRequired(), Length(max=60)])
-    kind = SelectField("Kind", choices=select_choices([("open", "Open"), ("converted", "Converted"), ("lost", "Lost")]))
+    kind = SelectField("Kind", choices=select_choices((k, k.capitalize()) for k in STATUS_KINDS))
+
+
+class RemoveStatusForm(FlaskForm):
+    replacement = SelectField("Move its leads to", coerce=str, default="")
 
 
 class TeamForm(FlaskForm):

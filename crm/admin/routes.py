@@ -5,10 +5,11 @@ from sqlalchemy import select
 from crm.admin.forms import CustomFieldForm, LeadStatusForm, TeamForm, UserForm
 from crm.extensions import db
 from crm.form_choices import FormView, select_choices
-from crm.models import CustomField, LeadStatus, Team, User
+from crm.models import CustomField, Team, User
 from crm.rendering import render
 from crm.services import DomainError
 from crm.services import admin as service
+from crm.services import lead_statuses
 from crm.services.settings import get_setting, team_leads_state
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -33,7 +34,8 @@ def _overview(status_form, team_form, field_form, status: int = 200):
                   use_leads=get_setting(db.session, "use_leads", "yes") == "yes",
                   teams=[(t, team_leads_state(db.session, t))
                          for t in db.session.scalars(select(Team).order_by(Team.name))],
-                  statuses=db.session.scalars(select(LeadStatus).order_by(LeadStatus.position)).all(),
+                  statuses=db.session.scalars(lead_statuses.ordered()).all(),
+                  status_usage=lead_statuses.usage(db.session),
                   fields=db.session.scalars(select(CustomField).order_by(CustomField.record_type, CustomField.position)).all(),
                   users=db.session.scalars(select(User).order_by(User.name)).all(),
                   status_form=status_form, team_form=team_form, field_form=field_form)
@@ -53,7 +55,7 @@ def leads_setting():
 def add_status():
     """Add a lead status."""
     form = LeadStatusForm(prefix="status")
-    return _add(form, lambda: service.add_lead_status(db.session, current_user, form.name.data, form.kind.data),
+    return _add(form, lambda: lead_statuses.add_status(db.session, current_user, form.name.data, form.kind.data),
                 "Lead status added.", status_form=form)
 
 

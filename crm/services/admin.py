@@ -1,8 +1,9 @@
-"""Administration: users, teams, settings, custom fields and lead statuses, each change logged."""
+"""Administration: users, teams, settings and custom fields, each change logged (lead statuses:
+crm/services/lead_statuses.py)."""
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crm.models import CustomField, LeadStatus, Team, User
+from crm.models import CustomField, Team, User
 from crm.services import DomainError, history
 from crm.services.editing import diff
 from crm.services.settings import get_setting, set_setting
@@ -66,17 +67,6 @@ def delete_custom_field(session: Session, actor: User, field: CustomField) -> No
     """Removes the definition; stored values stay in the records' JSON (nothing is lost)."""
     history.log(session, "custom_field", field.id, actor.id, "delete", old=f"{field.record_type}: {field.label}")
     session.delete(field)
-
-
-def add_lead_status(session: Session, actor: User, name: str, kind: str) -> LeadStatus:
-    if session.scalar(select(LeadStatus.id).where(func.lower(LeadStatus.name) == name.strip().lower())):
-        raise DomainError(f"The status {name!r} exists already.")
-    position = session.scalar(select(func.coalesce(func.max(LeadStatus.position), 0))) + 1
-    status = LeadStatus(name=name.strip(), kind=kind, position=position)
-    session.add(status)
-    session.flush()
-    history.log(session, "lead_status", status.id, actor.id, "create", new=status.name)
-    return status
 
 
 def add_team(session: Session, actor: User, name: str) -> Team:

@@ -25,7 +25,7 @@ REFERENCES = {
 }
 BATCH_WORDS = {"reassign": "mass change", "change": "mass change", "delete": "mass change",
                "import": "import", "merge": "merge", "convert": "conversion", "undo": "undo",
-               "restore": "restore", "territories": "territory update"}
+               "restore": "restore", "territories": "territory update", "status_remove": "status removal"}
 # Admin events are logged against things that are not records (no page to link to).
 ADMIN_THINGS = {"custom_field": "custom field", "lead_status": "lead status", "team": "team",
                 "user": "user", "setting": "setting"}
@@ -206,6 +206,12 @@ def _resolve_names(session: Session, events: list[HistoryEvent]) -> dict:
         model = REFERENCES[field][0]
         for obj in session.scalars(select(model).where(model.id.in_(ids))):
             names[(field, obj.id)] = obj.name
+    gone = wanted.get("status_id", set()) - {i for f, i in names if f == "status_id"}
+    if gone:  # a removed status keeps the name its admin "delete" event recorded
+        for rid, name in session.execute(select(HistoryEvent.record_id, HistoryEvent.old).where(
+                HistoryEvent.record_type == "lead_status", HistoryEvent.kind == "delete",
+                HistoryEvent.record_id.in_(gone))):
+            names[("status_id", rid)] = f"{name} (removed)"
     return names
 
 

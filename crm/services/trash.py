@@ -21,12 +21,13 @@ from crm.services import DomainError, PermissionDenied
 from crm.services.bulk import PICK, Change, Outcome, begin_write, count_phrase, pick, run, run_steps
 from crm.services.deal_restore import take_back_batch
 from crm.services.history import open_batch
+from crm.services.lead_statuses import restore_removed
 from crm.services.permissions import may_mass_change, may_purge, visible_clause
 from crm.services.record_types import RECORD_TYPES, RecordType, record_type
 from crm.services.settings import enabled_types
 
 UNDO_DAYS = 7
-UNDOABLE = ("reassign", "change", "delete", "import")
+UNDOABLE = ("reassign", "change", "delete", "import", "status_remove")
 CHILD_TABLES = ("activity", "note", "email_message")
 
 
@@ -72,6 +73,8 @@ def _why_not(batch: Batch, viewer: User, now: datetime) -> str | None:
         return f"Mass changes can be undone for {UNDO_DAYS} days; this one is older."
     if not may_mass_change(viewer) or (batch.action == "delete" and not may_purge(viewer)):
         return "Only admins and managers can undo mass changes (deletions: admins)."
+    if batch.action == "status_remove" and not may_purge(viewer):
+        return "Only admins can undo the removal of a lead status."
     return None
 
 
@@ -103,6 +106,8 @@ def undo_batch(session: Session, batch_id: str, viewer: User, *, include_changed
         select(func.count()).select_from(model).where(*where, _changed_since(batch, model))) or 0
     if not include_changed:
         where.append(~_changed_since(batch, model))
+    if batch.action == "status_remove":  # the leads go back to a status that must exist again first
+        restore_removed(session, batch, viewer)
     outcome = _run_or_nothing(session, rtype, viewer, _undo_steps(session, batch, rtype, where, now),
                               f"undid “{batch.summary}”: ", now)
     session.execute(update(Batch).where(Batch.id == batch.id).values(undone_at=now))
