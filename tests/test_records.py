@@ -197,3 +197,21 @@ def test_create_forms_start_with_the_records_name_and_end_with_its_place(client,
     form = client.get(f"/{plural}/new").get_data(as_text=True)
     names = [n for n in re.findall(r'<(?:input|select|textarea)[^>]* name="([a-z_]+)"', form) if n != "csrf_token"]
     assert names[0] == first and names.index("address") > names.index("email")
+
+
+def test_a_record_of_an_inactive_owner_can_still_be_edited(client, auth):
+    lead = db.session.scalar(select(Lead).where(Lead.owner_id.is_not(None)).order_by(Lead.id))
+    owner = lead.owner
+    owner.active = False
+    db.session.commit()
+    auth.login()
+    form = client.get(f"/leads/{lead.id}/edit").get_data(as_text=True)
+    assert f'<option selected value="user:{owner.id}">' in form
+    response = client.post(f"/leads/{lead.id}/edit", data={
+        "title": "Renamed", "owner": f"user:{owner.id}", "status": str(lead.status_id or "")})
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert (lead.title, lead.owner_id) == ("Renamed", owner.id)
+    response = client.post("/leads/new", data={"title": "New", "owner": f"user:{owner.id}", "status": ""})
+    assert response.status_code == 422  # not offered for new records
+    assert db.session.scalar(select(func.count(Lead.id)).where(Lead.title == "New")) == 0

@@ -167,8 +167,11 @@ PLAIN_FIELDS = {
 PLACE_FIELDS = ("address", "city", "country", "lat", "lng")
 
 
-def form_values(session: Session, form, rtype: RecordType, viewer: User) -> dict:
-    """Model attribute values from a validated form (owner through owner resolution)."""
+def form_values(session: Session, form, rtype: RecordType, viewer: User, record=None) -> dict:
+    """Model attribute values from a validated form (owner through owner resolution).
+
+    The record's current owner may stay as it is even when they could not be chosen now (an
+    inactive user): editing a field must not require reassigning the record first."""
     from crm.services.geo import locate
     from crm.services.owners import resolve_owner
 
@@ -176,8 +179,11 @@ def form_values(session: Session, form, rtype: RecordType, viewer: User) -> dict
     values = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
     if values["city"] and values["lat"] is None and values["lng"] is None:
         values["lat"], values["lng"] = locate(values["city"], values["country"]) or (None, None)
-    owner = resolve_owner(session, form.owner.data, viewer, rtype.name)
-    values["owner_id"] = owner.id if owner else None
+    if record is not None and record.owner_id and form.owner.data == f"user:{record.owner_id}":
+        values["owner_id"] = record.owner_id
+    else:
+        owner = resolve_owner(session, form.owner.data, viewer, rtype.name)
+        values["owner_id"] = owner.id if owner else None
     if hasattr(form, "status"):
         values["status_id"] = int(form.status.data) if form.status.data else None
     if hasattr(form, "stage"):

@@ -175,7 +175,7 @@ def edit_record(rtype: RecordType, record_id: int):
     form = build_form(db.session, rtype, current_user, record)
     if form.validate_on_submit():
         try:
-            changes = update_record(db.session, record, form_values(db.session, form, rtype, current_user),
+            changes = update_record(db.session, record, form_values(db.session, form, rtype, current_user, record),
                                     current_user)
         except DomainError as error:
             form.owner.errors.append(str(error))
