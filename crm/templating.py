@@ -52,7 +52,7 @@ def money(value: Decimal | float | None, currency: str = "EUR") -> str:
     if value is None:
         return ""
     symbol = {"EUR": "€", "USD": "$", "GBP": "£", "SEK": "kr "}.get(currency, currency + " ")
-    return f"{symbol}{value:,.0f}"
+    return f"{symbol}{value:,.2f}" if value % 1 else f"{symbol}{value:,.0f}"
 
 
 def when(value: datetime | date | None) -> str:
