@@ -36,7 +36,7 @@ def test_every_kind_of_admin_event_renders_in_the_feed_and_its_fragment(client, 
         assert page.status_code == 200
         text = page.get_data(as_text=True)
         assert "added lead status “Parked”" in text and "added team “West”" in text
-        assert f"user #{rep.id}: role changed from rep to manager" in text
+        assert f"user “{rep.name}”: role changed from rep to manager" in text
         assert 'href="/leads/1"' in text  # events about records still link to them
     assert "<html" not in text
 

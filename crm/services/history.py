@@ -7,7 +7,7 @@ from sqlalchemy import Select, and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from crm.models import (
-    Batch, Contact, HistoryEvent, LeadStatus, MergeLink, Organization, Pipeline, Role, Stage, Team, Territory, User,
+    Batch, Contact, CustomField, HistoryEvent, LeadStatus, MergeLink, Organization, Pipeline, Role, Stage, Team, Territory, User,
 )
 from crm.services.permissions import visible_clause
 from crm.services.record_types import RECORD_TYPES, RecordType
@@ -29,6 +29,10 @@ BATCH_WORDS = {"reassign": "mass change", "change": "mass change", "delete": "ma
 # Admin events are logged against things that are not records (no page to link to).
 ADMIN_THINGS = {"custom_field": "custom field", "lead_status": "lead status", "team": "team",
                 "user": "user", "setting": "setting"}
+
+# What an admin event's thing is called on screen (its current name).
+ADMIN_NAMES = {"user": (User, "name"), "team": (Team, "name"), "lead_status": (LeadStatus, "name"),
+               "custom_field": (CustomField, "label")}
 
 
 def new_batch_id() -> str:
@@ -169,7 +173,8 @@ def _admin_sentence(e: HistoryEvent, names: dict) -> str:
             where = RECORD_TYPES[rtype_name].plural if rtype_name in RECORD_TYPES else rtype_name
             return f"{verb} {thing} “{label}” {'to' if verb == 'added' else 'from'} {where}"
         return f"{verb} {thing} “{value}”" if value else f"{verb} {thing} #{e.record_id}"
-    subject = thing if not e.record_id else f"{thing} #{e.record_id}"
+    name = names.get((e.record_type, e.record_id))
+    subject = f"{thing} “{name}”" if name else f"{thing} #{e.record_id}" if e.record_id else thing
     change = _field_change(e, names) if e.kind == "update" and e.field else e.new or e.kind
     return f"{subject}: {change}"
 
@@ -206,6 +211,11 @@ def _resolve_names(session: Session, events: list[HistoryEvent]) -> dict:
         model = REFERENCES[field][0]
         for obj in session.scalars(select(model).where(model.id.in_(ids))):
             names[(field, obj.id)] = obj.name
+    for record_type, (model, column) in ADMIN_NAMES.items():
+        ids = {e.record_id for e in events if e.record_type == record_type and e.record_id}
+        if ids:
+            for rid, name in session.execute(select(model.id, getattr(model, column)).where(model.id.in_(ids))):
+                names[(record_type, rid)] = name
     gone = wanted.get("status_id", set()) - {i for f, i in names if f == "status_id"}
     if gone:  # a removed status keeps the name its admin "delete" event recorded
         for rid, name in session.execute(select(HistoryEvent.record_id, HistoryEvent.old).where(
