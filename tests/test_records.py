@@ -215,3 +215,49 @@ def test_a_record_of_an_inactive_owner_can_still_be_edited(client, auth):
     response = client.post("/leads/new", data={"title": "New", "owner": f"user:{owner.id}", "status": ""})
     assert response.status_code == 422  # not offered for new records
     assert db.session.scalar(select(func.count(Lead.id)).where(Lead.title == "New")) == 0
+
+
+def test_an_organization_page_lists_its_contacts_and_deals_and_a_contact_its_deals(client, auth):
+    from crm.models import Contact, Deal, Organization
+    org = db.session.get(Organization, 1)
+    contact = db.session.scalar(select(Contact).order_by(Contact.id))
+    contact.organization_id = org.id
+    deals = db.session.scalars(select(Deal).where(Deal.deleted_at.is_(None)).order_by(Deal.id).limit(2)).all()
+    for deal in deals:
+        deal.organization_id, deal.contact_id = org.id, contact.id
+    db.session.commit()
+    n_contacts = db.session.scalar(select(func.count(Contact.id)).where(Contact.organization_id == org.id,
+                                                                       Contact.deleted_at.is_(None)))
+    n_deals = db.session.scalar(select(func.count(Deal.id)).where(Deal.organization_id == org.id,
+                                                                 Deal.deleted_at.is_(None)))
+    auth.login()
+    page = client.get(f"/organizations/{org.id}").get_data(as_text=True)
+    assert f"Contacts ({n_contacts})" in page and f"Deals ({n_deals})" in page
+    assert f'href="/contacts/{contact.id}"' in page and all(f'href="/deals/{d.id}"' in page for d in deals)
+    page = client.get(f"/contacts/{contact.id}").get_data(as_text=True)
+    assert "Deals (" in page and all(f'href="/deals/{d.id}"' in page for d in deals)
+    assert "Contacts (" not in page
+
+
+def test_related_lists_show_only_what_the_viewer_may_see(app, admin):
+    from crm.models import Deal, Organization
+    from crm.services.permissions import can_view
+    from crm.services.record_types import ORGANIZATION
+    from crm.services.related import related_records
+    from tests.conftest import user
+    org = db.session.get(Organization, 1)
+    for deal in db.session.scalars(select(Deal).where(Deal.deleted_at.is_(None))).all():
+        deal.organization_id = org.id
+    db.session.commit()
+    rep = user("rep1@example.com")
+    everything = {s.rtype.name: s for s in related_records(db.session, ORGANIZATION, org.id, admin)}
+    mine = {s.rtype.name: s for s in related_records(db.session, ORGANIZATION, org.id, rep)}
+    assert all(can_view(rep, d) for d in mine["deal"].records)
+    assert mine["deal"].count == sum(can_view(rep, d) for d in everything["deal"].records) < everything["deal"].count
+
+
+def test_the_list_offers_rows_per_page(client, auth):
+    auth.login()
+    page = client.get("/leads/?per_page=25&sort=value").get_data(as_text=True)
+    assert '<nav class="per-page" aria-label="Rows per page">' in page and '<strong aria-current="true">25</strong>' in page
+    assert 'href="?sort=value&amp;per_page=100"' in page  # the sort (and filter) stay
