@@ -127,13 +127,15 @@ def test_convert_a_lead_linking_an_existing_organization(page: Page, live_server
     with app_db():
         org = db.session.scalar(select(Organization).order_by(Organization.id).limit(1))
         lead = db.session.scalar(select(Lead).where(Lead.converted_at.is_(None)).order_by(Lead.id).limit(1))
-        lead.company_name, org_id, org_name, lead_id = org.name, org.id, org.name, lead.id
+        lead.company_name, lead.person_name = org.name, "Pia Newcomer"
+        org_id, org_name, lead_id = org.id, org.name, lead.id
         db.session.commit()
     login(page, live_server)
     page.goto(f"{live_server}/leads/{lead_id}")
     page.get_by_role("link", name="Convert", exact=True).click()
     dialog = page.get_by_role("dialog")
     expect(dialog.get_by_role("heading", name=re.compile("Convert"))).to_be_visible()
+    expect(dialog.get_by_text("Pia Newcomer becomes a new contact of that organization")).to_be_visible()
     dialog.get_by_label("Link to an existing").check()
     dialog.get_by_label("Existing organization").select_option(str(org_id))
     dialog.get_by_label("Existing contact").select_option("")
@@ -146,9 +148,18 @@ def test_convert_a_lead_linking_an_existing_organization(page: Page, live_server
         deal = db.session.get(Deal, lead.converted_deal_id)
         assert lead.converted_organization_id == org_id and deal.organization_id == org_id
         assert db.session.get(Stage, deal.stage_id).name == "Demo"
+        contact_id, deal_title = deal.contact_id, deal.title
+        assert deal.contact.name == "Pia Newcomer" and deal.contact.organization_id == org_id  # nobody lost
     page.goto(f"{live_server}/leads/{lead_id}")
     expect(page.locator(".converted-links")).to_contain_text("Converted")
     expect(page.get_by_role("link", name="Edit")).to_have_count(0)
+    # the organization's page leads to its new contact and deal, the contact's page to the deal
+    page.goto(f"{live_server}/organizations/{org_id}")
+    contacts = page.get_by_role("region", name=re.compile(r"^Contacts \(\d+\)$"))
+    contacts.get_by_role("link", name="Pia Newcomer").click()
+    expect(page).to_have_url(f"{live_server}/contacts/{contact_id}")
+    page.get_by_role("region", name="Deals (1)").get_by_role("link", name=deal_title).click()
+    expect(page).to_have_url(f"{live_server}/deals/{lead.converted_deal_id}")
 
 
 def test_the_board_is_read_only_but_scrolls_at_375_px(page: Page, live_server):

@@ -28,7 +28,7 @@ def test_every_kind_of_admin_event_renders_in_the_feed_and_its_fragment(client, 
     admin_service.add_team(db.session, admin, "West")
     admin_service.save_user(db.session, admin, {"email": rep.email, "role": Role.MANAGER}, rep)
     admin_service.set_leads_enabled(db.session, admin, False)
-    history.log(db.session, "lead", 1, admin.id, "note", new="still linked")
+    history.log(db.session, "lead", 1, admin.id, "note", new="still listed")
     db.session.commit()
     auth.login()
     for headers in ({}, {"HX-Request": "true"}):
@@ -37,7 +37,8 @@ def test_every_kind_of_admin_event_renders_in_the_feed_and_its_fragment(client, 
         text = page.get_data(as_text=True)
         assert "added lead status “Parked”" in text and "added team “West”" in text
         assert f"user “{rep.name}”: role changed from rep to manager" in text
-        assert 'href="/leads/1"' in text  # events about records still link to them
+        assert "note added: still listed" in text  # events about records still show...
+        assert 'href="/leads/1"' not in text  # ...but no link to a lead page that would answer 403 (leads are off)
     assert "<html" not in text
 
 

@@ -112,8 +112,43 @@ def test_submissions_become_deals_when_leads_are_switched_off(client, web_form):
     db.session.commit()
     submit(client)
     deal = db.session.scalar(select(Deal).where(Deal.source == "Website form"))
-    assert deal.email == "eva@acme.com" and deal.owner_id is None  # a lead pool does not serve deals
+    assert deal.email == "eva@acme.com"
     assert leads_from_form() == []
+
+
+def test_a_lead_pool_on_a_deal_form_hands_the_deal_to_an_admin_and_says_so(client, web_form):
+    set_setting(db.session, "use_leads", "no")
+    db.session.commit()
+    submit(client)
+    deal = db.session.scalar(select(Deal).where(Deal.source == "Website form"))
+    assert deal.owner_id == uid("admin@example.com")  # never left without an owner
+    event = db.session.scalar(select(HistoryEvent).where(HistoryEvent.record_type == "deal",
+                                                         HistoryEvent.record_id == deal.id,
+                                                         HistoryEvent.kind == "assign"))
+    assert "the lead pool “Inbound EU” cannot own deals" in event.new
+    assert event.new.endswith(f"The deal went to {deal.owner.name} instead.")
+    assert db.session.scalar(select(Pool.cursor).where(Pool.name == "Inbound EU")) == 0  # no lead turn spent
+
+
+def test_the_settings_page_warns_when_the_owner_cannot_own_what_the_form_creates(client, auth, web_form):
+    auth.login()
+    assert "cannot own" not in client.get(f"/admin/forms/{web_form.id}").get_data(as_text=True)
+    set_setting(db.session, "use_leads", "no")
+    db.session.commit()
+    page = client.get(f"/admin/forms/{web_form.id}").get_data(as_text=True)
+    assert ("Leads are switched off, so this form creates deals; the lead pool “Inbound EU” cannot own deals: "
+            "choose a deal pool or a person.") in page
+    assert "Until then, each new deal goes to" in page
+    deal_pool = Pool(name="Inbound deals", record_type="deal",
+                     members=[PoolMember(user_id=uid("rep1@example.com"), position=0)])
+    db.session.add(deal_pool)
+    db.session.commit()
+    client.post(f"/admin/forms/{web_form.id}", data={
+        "name": "Contact us", "source": "Website form", "owner": f"pool:{deal_pool.id}",
+        "fields": ["email"], "active": "y"})
+    assert "cannot own" not in client.get(f"/admin/forms/{web_form.id}").get_data(as_text=True)
+    submit(client)
+    assert db.session.scalar(select(Deal.owner_id).where(Deal.source == "Website form")) == uid("rep1@example.com")
 
 
 def test_admins_configure_a_form_and_get_the_snippet(client, auth, web_form):

@@ -126,9 +126,89 @@ def test_linking_an_existing_organization_creates_no_new_one(client, auth):
     before = counts()
     client.post(f"/leads/{lead.id}/convert", data=form(lead, customer="link", organization=str(org.id), contact=""))
     lead = db.session.get(Lead, lead.id)
-    assert lead.converted_organization_id == org.id and lead.converted_contact_id is None
-    assert counts() == (before[0], before[1], before[2] + 1)
+    assert lead.converted_organization_id == org.id
+    assert counts() == (before[0] + 1, before[1], before[2] + 1)  # the person became a contact of org
     assert db.session.get(Deal, lead.converted_deal_id).organization_id == org.id
+
+
+def assert_nothing_lost(lead: Lead, result, *, contact=None, org=None):
+    """The deal carries the lead's person (as its contact) and company (as its organization)."""
+    deal = result.deal
+    assert (deal.title, deal.email, deal.phone, deal.value) == (lead.title, lead.email, lead.phone, lead.value)
+    assert result.contact is not None and deal.contact_id == result.contact.id
+    assert result.organization is not None and deal.organization_id == result.organization.id
+    assert result.contact.organization_id == result.organization.id
+    if contact is not None:
+        assert result.contact.id == contact.id
+    else:
+        assert (result.contact.name, result.contact.email) == (lead.person_name, lead.email)
+    if org is not None:
+        assert result.organization.id == org.id
+    else:
+        assert result.organization.name == lead.company_name
+    assert (lead.converted_contact_id, lead.converted_organization_id, lead.converted_deal_id) == (
+        result.contact.id, result.organization.id, deal.id)
+
+
+def test_create_new_keeps_person_and_company(app, admin):
+    lead = a_lead()
+    result = convert_lead(db.session, lead, admin, LeadPlan(customer="new", stage_id=first_stage().id))
+    assert_nothing_lost(lead, result)
+
+
+def test_linking_an_organization_without_a_contact_makes_the_person_its_new_contact(app, admin):
+    org = db.session.get(Organization, 3)
+    lead = a_lead(company_name=org.name)
+    result = convert_lead(db.session, lead, admin, LeadPlan(customer="link", organization_id=org.id,
+                                                            stage_id=first_stage().id))
+    assert_nothing_lost(lead, result, org=org)
+    assert db.session.scalar(select(HistoryEvent.new).where(
+        HistoryEvent.record_type == "contact", HistoryEvent.record_id == result.contact.id,
+        HistoryEvent.kind == "convert")) == f"from lead “{lead.title}”"
+
+
+def test_linking_an_organization_and_a_contact_creates_neither(app, admin):
+    contact = db.session.scalar(select(Contact).where(Contact.organization_id.is_not(None)).limit(1))
+    org = db.session.get(Organization, contact.organization_id)
+    lead = a_lead(company_name=org.name)
+    before = counts()
+    result = convert_lead(db.session, lead, admin, LeadPlan(customer="link", organization_id=org.id,
+                                                            contact_id=contact.id, stage_id=first_stage().id))
+    assert_nothing_lost(lead, result, contact=contact, org=org)
+    assert counts() == (before[0], before[1], before[2] + 1)
+
+
+def test_do_not_link_keeps_the_lead_details_on_the_deal_and_the_lead(app, admin):
+    lead = a_lead()
+    before = counts()
+    result = convert_lead(db.session, lead, admin, LeadPlan(customer="none", stage_id=first_stage().id))
+    deal = result.deal
+    assert (result.contact, result.organization, deal.contact_id, deal.organization_id) == (None, None, None, None)
+    assert (deal.title, deal.email, deal.phone) == (lead.title, lead.email, lead.phone)
+    assert (lead.person_name, lead.company_name) == ("Greta Weber", "Lumen Labs Unique")  # kept, read-only
+    assert counts() == (before[0], before[1], before[2] + 1)
+
+
+def test_the_dialog_says_what_linking_an_organization_alone_does(client, auth):
+    lead = a_lead()
+    auth.login()
+    dialog = client.get(f"/leads/{lead.id}/convert").get_data(as_text=True)
+    assert "Greta Weber becomes a new contact of that organization" in dialog
+
+
+def test_the_dialog_lists_similar_records_with_their_reasons(client, auth):
+    lead = a_lead()
+    namesake = db.session.get(Lead, 2)
+    namesake.person_name, namesake.email, namesake.company_name = "Greta Weber", "other@else.example", "Other"
+    deal = db.session.scalar(select(Deal).where(Deal.deleted_at.is_(None)).limit(1))
+    deal.email = lead.email
+    db.session.commit()
+    auth.login()
+    dialog = client.get(f"/leads/{lead.id}/convert").get_data(as_text=True)
+    assert "Similar leads and deals:" in dialog and "already has" not in dialog
+    assert f'{namesake.title}</a>' in dialog and "same name" in dialog and "same email" not in dialog.split(
+        namesake.title)[1].split("</li>")[0]
+    assert "same email" in dialog.split(deal.title)[1].split("</li>")[0]
 
 
 def test_do_not_link_and_no_deal_only_marks_the_lead_converted(app, admin):

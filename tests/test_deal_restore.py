@@ -27,8 +27,9 @@ def events(record_type: str, record_id: int) -> list[tuple[str, str | None]]:
         .order_by(HistoryEvent.id))]
 
 
-def restore_from_trash(client, deal: Deal):
-    return client.post("/trash/restore", data={"type": "deal", "id": str(deal.id)}, follow_redirects=True)
+def restore_from_trash(client, record: Deal | Lead):
+    kind = "lead" if isinstance(record, Lead) else "deal"
+    return client.post("/trash/restore", data={"type": kind, "id": str(record.id)}, follow_redirects=True)
 
 
 def test_restoring_a_converted_deal_sends_its_untouched_lead_back_to_the_trash(client, auth, admin):
@@ -108,3 +109,42 @@ def test_restore_batch_of_a_bulk_conversion_takes_every_conversion_back(client, 
                                 .where(HistoryEvent.batch_id == restore.id)
                                 .group_by(HistoryEvent.record_type, HistoryEvent.kind)).all()
     assert sorted(logged) == [("batch", "restore", 1), ("deal", "restore", 5), ("deal", "unconvert", 4), ("lead", "delete", 4)]
+
+
+def test_a_lead_whose_deal_was_restored_is_not_restored_too(client, auth, admin):
+    deal = deal_with_children()
+    lead = convert_deal_to_lead(db.session, deal, admin).lead
+    db.session.commit()
+    auth.login()
+    restore_from_trash(client, deal)  # takes the conversion back: the lead goes to the trash
+    for page in (restore_from_trash(client, lead), client.post(f"/leads/{lead.id}/restore", follow_redirects=True)):
+        text = page.get_data(as_text=True)
+        assert (f"This lead came from deal “{deal.title}”, which was restored: restoring the lead too would "
+                "make a duplicate.") in text
+    db.session.expire_all()
+    assert db.session.get(Lead, lead.id).deleted_at is not None and db.session.get(Deal, deal.id).deleted_at is None
+    assert events("lead", lead.id)[-1][0] == "delete"  # nothing logged for the refusal
+
+
+def test_a_batch_restore_or_undo_keeps_leads_whose_deals_were_restored_in_the_trash(client, auth, admin):
+    from werkzeug.datastructures import MultiDict
+    from crm.services import bulk
+    from crm.services.filters import parse_filter
+    from crm.services.record_types import LEAD
+    from crm.services.trash import restore_batch, undo_batch
+    ids = add_deals(2, admin)
+    result = convert_deals_to_leads(db.session, ids, admin)
+    plain = db.session.scalar(select(Lead).where(Lead.origin_deal_id.is_(None), Lead.deleted_at.is_(None)))
+    lead_ids = [*result.lead_ids, plain.id]
+    flt = parse_filter(db.session, LEAD, MultiDict({"ids": ",".join(map(str, lead_ids))}), admin)
+    deleted = bulk.delete(db.session, bulk.Selection.build(LEAD, flt, admin, select_all=False), expected=3)
+    restored_deal = db.session.get(Deal, ids[0])
+    restored_deal.deleted_at = None  # the first deal came back from the trash (its lead was already there)
+    db.session.commit()
+    for action in (restore_batch, lambda s, b, v: undo_batch(s, b, v)):
+        outcome = action(db.session, deleted.batch.id, admin)
+        assert "1 lead stays in the trash: it came from deals that were restored" in outcome.message
+        db.session.expire_all()
+        live = set(db.session.scalars(select(Lead.id).where(Lead.id.in_(lead_ids), Lead.deleted_at.is_(None))))
+        assert live == {plain.id} | set(db.session.scalars(select(Lead.id).where(Lead.origin_deal_id == ids[1])))
+        db.session.rollback()

@@ -109,3 +109,24 @@ def test_importing_leads_is_refused_and_not_offered_when_leads_are_off(client, a
     assert 'value="lead"' not in page and 'value="deal"' in page
     response = client.post("/import/", data={"record_type": "lead", "file": (BytesIO(b"title\nA\n"), "a.csv")})
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+def test_pages_do_not_link_to_lead_pages_while_leads_are_off(client, auth, scope):
+    from crm.models import Stage
+    from crm.services.conversion import LeadPlan, convert_lead
+    from crm.services import history
+    lead = a_north_lead()
+    manager = user("manager@example.com")
+    stage = db.session.scalar(select(Stage).order_by(Stage.id))
+    deal = convert_lead(db.session, lead, manager, LeadPlan(customer="none", stage_id=stage.id)).deal
+    history.log(db.session, "lead", lead.id, manager.id, "note", new="Called back")
+    db.session.commit()
+    auth.login("manager@example.com")
+    assert f'href="/leads/{lead.id}"' in client.get(f"/deals/{deal.id}").get_data(as_text=True)
+    assert f'href="/leads/{lead.id}"' in client.get("/activity").get_data(as_text=True)
+    switch_leads_off(scope)
+    page = client.get(f"/deals/{deal.id}").get_data(as_text=True)
+    assert f"/leads/{lead.id}" not in page and f"from lead “{lead.title}”" in page
+    feed = client.get("/activity").get_data(as_text=True)
+    assert f"/leads/{lead.id}" not in feed and lead.title in feed

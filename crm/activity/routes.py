@@ -7,6 +7,7 @@ from crm.models import User
 from crm.paging import paginate
 from crm.rendering import render
 from crm.services import history
+from crm.services.settings import enabled_types
 
 bp = Blueprint("activity", __name__)
 
@@ -21,4 +22,5 @@ def feed():
     actors = db.session.execute(select(User.id, User.name).order_by(User.name)).all()
     return render("activity/feed.html", "feed_items", items=history.describe(db.session, page.items, with_record=True),
                   pagination=page, notice=notice, actors=actors, actor_id=actor_id,
+                  linkable=set(enabled_types(db.session, current_user)),
                   actor_error=f"Unknown actor {raw!r}; showing everyone." if raw and actor_id is None else None)

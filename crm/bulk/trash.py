@@ -11,6 +11,7 @@ from crm.extensions import db
 from crm.models import Batch
 from crm.paging import paginate
 from crm.rendering import render
+from crm.services import DomainError
 from crm.services.deal_restore import restore_one
 from crm.services.permissions import can_edit, may_mass_change
 from crm.services.record_types import RECORD_TYPES
@@ -41,9 +42,11 @@ def restore():
         abort(404)
     if not can_edit(current_user, record):
         abort(403, f"You cannot restore this {rtype.label.lower()}: it belongs to someone else.")
-    message = restore_one(db.session, rtype, record, current_user)
+    try:
+        flash(restore_one(db.session, rtype, record, current_user))
+    except DomainError as error:
+        flash(str(error), "error")
     db.session.commit()
-    flash(message)
     return redirect(url_for("bulk.trash", type=rtype.name), code=303)
 
 

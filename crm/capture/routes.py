@@ -107,6 +107,7 @@ def edit_form(form_id: int):
     public_url = url_for("capture.show_form", slug=record.slug, _external=True)
     return render("capture/edit.html", "capture_settings", status=422 if settings.errors else 200,
                   record=record, settings=settings, public_url=public_url,
+                  owner_warning=capture.owner_warning(db.session, record),
                   fields=capture.field_list(record))
 
 

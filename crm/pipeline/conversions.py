@@ -131,7 +131,7 @@ def convert_lead_dialog(lead_id: int):
     leads, deals = similar_records(db.session, lead, current_user)
     if form.validate_on_submit():
         if request.form.get("action") == "merge" and leads:
-            return redirect(merge_url([lead.id] + [other.id for other in leads]), code=303)
+            return redirect(merge_url([lead.id] + [other.record.id for other in leads]), code=303)
         done = _convert_lead(lead, form)
         if done is not None:
             return done

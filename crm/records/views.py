@@ -24,7 +24,9 @@ from crm.services.editing import create_record, trash_record, update_record
 from crm.services.filters import filtered_select, parse_filter
 from crm.services.permissions import can_edit, can_view, visible_clause
 from crm.services.record_types import RecordType
+from crm.services.related import related_records
 from crm.services.saved_lists import list_for_filter
+from crm.services.settings import enabled_types
 
 EAGER = {"lead": ("owner", "status"), "deal": ("owner", "stage", "organization"),
          "contact": ("owner", "organization"), "organization": ("owner",)}
@@ -135,7 +137,8 @@ def _show_context(rtype: RecordType, record, form=None) -> dict:
     return dict(rtype=rtype, record=record, form=form, timeline=history.describe(db.session, events),
                 activities=activities, notes=notes, custom_fields=custom, now=utcnow(),
                 editable=can_edit(current_user, record) and getattr(record, "converted_at", None) is None,
-                activity_kinds=ACTIVITY_KINDS)
+                activity_kinds=ACTIVITY_KINDS, related=related_records(db.session, rtype, record.id, current_user),
+                linkable=set(enabled_types(db.session, current_user)))
 
 
 def new_record(rtype: RecordType):
@@ -204,9 +207,11 @@ def trash(rtype: RecordType, record_id: int):
 def restore(rtype: RecordType, record_id: int):
     """Bring one record back from the trash."""
     record = get_editable(rtype, record_id)
-    message = restore_one(db.session, rtype, record, current_user)
+    try:
+        flash(restore_one(db.session, rtype, record, current_user))
+    except DomainError as error:
+        flash(str(error), "error")
     db.session.commit()
-    flash(message)
     return redirect(url_for(rtype.endpoint, record_id=record.id), code=303)
 
 

@@ -10,11 +10,11 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crm.models import Note, Pipeline, Stage
-from crm.models.pools import CaptureForm
+from crm.models import Note, Pipeline, Role, Stage, User
+from crm.models.pools import CaptureForm, Pool
 from crm.services import DomainError, history
 from crm.services.editing import create_record
-from crm.services.owners import resolve_owner_id
+from crm.services.owners import check_assignable, parse_choice, resolve_owner_id
 from crm.services.record_types import DEAL, LEAD, RecordType
 from crm.services.settings import leads_enabled
 
@@ -66,13 +66,62 @@ def validate(form: CaptureForm, data: Mapping[str, str]) -> tuple[dict, dict]:
 
 def submit(session: Session, form: CaptureForm, values: dict) -> Submission:
     """Attach to the record with the same email, or create one assigned by owner resolution."""
-    rtype = LEAD if leads_enabled(session) else DEAL
+    rtype = created_type(session)
     existing = _same_email(session, rtype, values["email"])
     if existing is not None:
         _attach(session, rtype, existing, form, values)
         return Submission(rtype.name, existing, created=False)
-    record = create_record(session, rtype, _record_values(session, rtype, form, values), None)
+    owner_id, refused = _owner(session, form, rtype)
+    record = create_record(session, rtype, _record_values(session, rtype, form, values) | {"owner_id": owner_id}, None)
+    if refused:
+        history.log(session, rtype.name, record.id, None, "assign", field="owner_id", old=form.owner_choice,
+                    new=f"Web form “{form.name}”: {refused} The {rtype.name} went to {_name(session, owner_id)} instead.")
     return Submission(rtype.name, record.id, created=True)
+
+
+def created_type(session: Session) -> RecordType:
+    """What a submission creates now: a lead, or a deal while leads are switched off."""
+    return LEAD if leads_enabled(session) else DEAL
+
+
+def owner_warning(session: Session, form: CaptureForm) -> str | None:
+    """Why the form's owner cannot own what the form creates now, and who gets the records instead."""
+    rtype = created_type(session)
+    problem = _owner_problem(session, form.owner_choice, rtype)
+    if problem is None:
+        return None
+    fallback = _fallback_owner(session)
+    instead = (f" Until then, each new {rtype.name} goes to {fallback.name} (the first active admin)." if fallback
+               else f" Until then, new {rtype.name}s get no owner.")
+    return problem + instead
+
+
+def _owner_problem(session: Session, choice: str, rtype: RecordType) -> str | None:
+    """A plain sentence when `choice` cannot own a record of `rtype`; None when it can (or is empty).
+    Checks without taking a pool's turn (the settings page is a GET)."""
+    try:
+        kind, ident = parse_choice(choice)
+    except DomainError as error:
+        return f"{error} Choose a pool or a person."
+    if kind == "user":
+        try:
+            check_assignable(session.get(User, ident), None)
+        except DomainError as error:
+            return f"{error} Choose an active person or a pool."
+        return None
+    if kind != "pool":
+        return None
+    pool = session.get(Pool, ident)
+    if pool is None:
+        return "The chosen pool no longer exists: choose a pool or a person."
+    if pool.record_type != rtype.name:
+        switch = ("Leads are switched off, so this form creates deals" if rtype is DEAL
+                  else "Leads are switched on, so this form creates leads")
+        return (f"{switch}; the {pool.record_type} pool “{pool.name}” cannot own {rtype.name}s: "
+                f"choose a {rtype.name} pool or a person.")
+    if not pool.active or not any(m.user.active for m in pool.members):
+        return f"The pool “{pool.name}” is switched off or has no active member: choose another pool or a person."
+    return None
 
 
 def _same_email(session: Session, rtype: RecordType, email: str) -> int | None:
@@ -99,21 +148,33 @@ def _record_values(session: Session, rtype: RecordType, form: CaptureForm, value
     company = values.get("company_name", "")
     title = f"{who} ({company})" if company else who
     common = {"title": title[:200], "email": values["email"], "phone": values.get("phone", ""),
-              "city": values.get("city", ""), "source": form.source[:60], "description": values.get("message", ""),
-              "owner_id": _owner(session, form, rtype)}
+              "city": values.get("city", ""), "source": form.source[:60], "description": values.get("message", "")}
     if rtype is LEAD:
         return common | {"person_name": values.get("person_name", ""), "company_name": company}
     stage = session.scalar(select(Stage).join(Pipeline).order_by(Pipeline.position, Stage.position))
     return common | {"pipeline_id": stage.pipeline_id, "stage_id": stage.id}
 
 
-def _owner(session: Session, form: CaptureForm, rtype: RecordType) -> int | None:
-    """The form's owner or the pool's next member; a submission is never lost over a bad owner."""
+def _owner(session: Session, form: CaptureForm, rtype: RecordType) -> tuple[int | None, str | None]:
+    """The form's owner or the pool's next member, and None; when that owner cannot take the record
+    (a lead pool while the form makes deals, an inactive person), the first active admin (the one who
+    looks after the web forms and hands records on) and the reason. A submission is never lost."""
     try:
-        return resolve_owner_id(session, form.owner_choice, None, rtype.name)
+        return resolve_owner_id(session, form.owner_choice, None, rtype.name), None
     except DomainError as error:
-        current_app.logger.warning("Capture form %s: owner %r not used: %s", form.slug, form.owner_choice, error)
-        return None
+        reason = _owner_problem(session, form.owner_choice, rtype) or str(error)
+        current_app.logger.warning("Capture form %s: owner %r not used: %s", form.slug, form.owner_choice, reason)
+        fallback = _fallback_owner(session)
+        return (fallback.id if fallback else None), reason
+
+
+def _fallback_owner(session: Session) -> User | None:
+    return session.scalar(select(User).where(User.active, User.role == Role.ADMIN).order_by(User.id))
+
+
+def _name(session: Session, user_id: int | None) -> str:
+    user = session.get(User, user_id) if user_id else None
+    return user.name if user else "no one"
 
 
 def origin_allowed(form: CaptureForm, origin: str | None, own_origin: str) -> bool:

@@ -278,7 +278,10 @@ def convert_lead(session: Session, lead: Lead, actor: User, plan: LeadPlan) -> L
     owner = resolve_owner(session, plan.owner, actor, "deal") or actor  # ONCE: a pool advances
     now = utcnow()
     _claim_lead(session, lead, now)
-    contact, org = linked if plan.customer == "link" else _new_customer(session, lead, owner, actor, plan)
+    if plan.customer == "link":
+        contact, org = linked[0] or _new_contact_in(session, lead, linked[1], owner, actor), linked[1]
+    else:
+        contact, org = _new_customer(session, lead, owner, actor, plan)
     deal = _new_deal(session, lead, stage, plan, contact, org, owner, actor) if stage else None
     _move_lead_children(session, lead, contact, org, deal)
     _mark_converted(session, lead, contact, org, deal)
@@ -343,12 +346,19 @@ def _new_customer(session: Session, lead: Lead, owner: User, actor: User, plan: 
     org = None
     if lead.company_name.strip():
         org = create_record(session, ORGANIZATION, dict(name=lead.company_name.strip(), **base), actor)
-    contact = None
-    if lead.person_name.strip() or lead.email:
-        contact = create_record(session, CONTACT, dict(
-            name=lead.person_name.strip() or lead.email, email=lead.email, phone=lead.phone,
-            organization_id=org.id if org else None, **base), actor)
-    return contact, org
+    return _new_contact_in(session, lead, org, owner, actor), org
+
+
+def _new_contact_in(session: Session, lead: Lead, org: Organization | None, owner: User, actor: User
+                    ) -> Contact | None:
+    """The lead's person as a new contact of `org`; also when an existing organization is linked
+    without a contact (otherwise the deal would have no contact person and the person is lost)."""
+    name = lead.person_name.strip() or lead.email
+    if not name:
+        return None
+    return create_record(session, CONTACT, dict(
+        name=name, email=lead.email, phone=lead.phone, organization_id=org.id if org else None, owner_id=owner.id,
+        source=lead.source, **_place(lead)), actor)
 
 
 def _new_deal(session: Session, lead: Lead, stage: Stage, plan: LeadPlan, contact, org,
@@ -400,22 +410,34 @@ def _log_lead_conversion(session: Session, lead: Lead, results: Iterable, actor:
 
 # --------------------------------------------------------------------------- dialog helpers
 
-def similar_records(session: Session, lead: Lead, viewer: User) -> tuple[list[Lead], list[Deal]]:
-    """Open leads (the merge feature's duplicate check, or the same email) and deals of the same customer."""
+@dataclass
+class Similar:
+    """A lead or deal like the one being converted, and why (the duplicate check's reasons)."""
+
+    record: Lead | Deal
+    why: str
+
+
+def similar_records(session: Session, lead: Lead, viewer: User) -> tuple[list[Similar], list[Similar]]:
+    """Open leads (the merge feature's duplicate check, or the same email) and deals of the same
+    customer (same email, or a contact with it), each with the reason it is listed."""
     email = (lead.email or "").strip().lower()
-    same = [Lead.id.in_([m.id for m in find_similar(session, LEAD, lead, viewer, limit=10)])]
+    why = {m.id: m.why for m in find_similar(session, LEAD, lead, viewer, limit=10)}
+    same = [Lead.id.in_(list(why))]
     if email:
         same.append(func.lower(Lead.email) == email)
     leads = session.scalars(select(Lead).where(
         or_(*same), Lead.id != lead.id, Lead.deleted_at.is_(None), Lead.converted_at.is_(None),
         Lead.merged_into_id.is_(None), visible_clause(Lead, viewer)).order_by(Lead.id).limit(10)).all()
+    similar_leads = [Similar(other, why.get(other.id) or "same email") for other in leads]
     if not email:
-        return list(leads), []
+        return similar_leads, []
     deal_contacts = select(Contact.id).where(func.lower(Contact.email) == email)
     deals = session.scalars(select(Deal).where(
         or_(func.lower(Deal.email) == email, Deal.contact_id.in_(deal_contacts)),
         Deal.deleted_at.is_(None), visible_clause(Deal, viewer)).order_by(Deal.id).limit(10)).all()
-    return list(leads), list(deals)
+    return similar_leads, [Similar(deal, "same email" if (deal.email or "").strip().lower() == email
+                                   else "its contact has the same email") for deal in deals]
 
 
 def customer_suggestions(session: Session, lead: Lead, viewer: User

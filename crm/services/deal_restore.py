@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 
 from crm.models import Deal, HistoryEvent, Lead, User
 from crm.models.mixins import utcnow
+from crm.services import DomainError
 from crm.services.conversion import ATTACHED, CHUNK
 from crm.services.editing import restore_record
 from crm.services.permissions import visible_clause
@@ -125,13 +126,30 @@ def _leads(titles: list[str]) -> str:
 
 
 def restore_one(session: Session, rtype: RecordType, record, actor: User) -> str:
-    """Bring one record back from the trash (a converted deal takes its conversion back); the message."""
+    """Bring one record back from the trash (a converted deal takes its conversion back); the message.
+    A lead whose deal is back out of the trash is refused: the opportunity would exist twice."""
     was_trashed = record.deleted_at is not None
+    if rtype.name == "lead" and was_trashed:
+        _refuse_duplicate(session, record)
     restore_record(session, record, actor)
     text = f"{rtype.label} “{getattr(record, rtype.title_column)}” restored."
     if rtype.name == "deal" and was_trashed:
         text = f"{text} {take_back_conversions(session, [record.id], actor).sentence(one_deal=True)}".rstrip()
     return text
+
+
+def _refuse_duplicate(session: Session, lead: Lead) -> None:
+    deal = session.get(Deal, lead.origin_deal_id) if lead.origin_deal_id else None
+    if deal is not None and deal.deleted_at is None:
+        raise DomainError(f"This lead came from deal “{deal.title}”, which was restored: restoring the lead "
+                          "too would make a duplicate. Move the deal to the trash first to get the lead back.")
+
+
+def live_origin_deal():
+    """For a Lead query: the deal the lead was converted from is out of the trash (restoring the
+    lead would make the opportunity exist twice)."""
+    origin = aliased(Deal)
+    return exists().where(origin.id == Lead.origin_deal_id, origin.deleted_at.is_(None))
 
 
 def take_back_batch(session: Session, restore_batch_id: str, actor: User, count: int) -> str:

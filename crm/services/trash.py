@@ -15,11 +15,11 @@ from sqlalchemy import Integer, String, case, cast, delete, exists, func, insert
 from sqlalchemy.orm import Session, aliased
 
 from crm.extensions import db
-from crm.models import Batch, HistoryEvent, User
+from crm.models import Batch, HistoryEvent, Lead, User
 from crm.models.mixins import utcnow
 from crm.services import DomainError, PermissionDenied
 from crm.services.bulk import PICK, Change, Outcome, begin_write, count_phrase, pick, run, run_steps
-from crm.services.deal_restore import take_back_batch
+from crm.services.deal_restore import live_origin_deal, take_back_batch
 from crm.services.history import open_batch
 from crm.services.lead_statuses import restore_removed
 from crm.services.permissions import may_mass_change, may_purge, visible_clause
@@ -108,8 +108,13 @@ def undo_batch(session: Session, batch_id: str, viewer: User, *, include_changed
         where.append(~_changed_since(batch, model))
     if batch.action == "status_remove":  # the leads go back to a status that must exist again first
         restore_removed(session, batch, viewer)
+    kept = _duplicates_kept(session, rtype, where + [model.deleted_at.is_not(None)]) if batch.action == "delete" else 0
+    if kept:
+        where.append(~live_origin_deal())
     outcome = _run_or_nothing(session, rtype, viewer, _undo_steps(session, batch, rtype, where, now),
                               f"undid “{batch.summary}”: ", now)
+    if kept:
+        outcome.message = f"{outcome.message} {_kept_sentence(kept)}"
     session.execute(update(Batch).where(Batch.id == batch.id).values(undone_at=now))
     if skipped:
         outcome.message += (f" {count_phrase(skipped, rtype)} changed again since and {'were' if skipped != 1 else 'was'} "
@@ -189,11 +194,29 @@ def restore_batch(session: Session, batch_id: str, viewer: User) -> Outcome:
     model = rtype.model
     where = [model.deleted_batch_id == batch.id, model.deleted_at.is_not(None),
              visible_clause(model, viewer, for_edit=True)]
+    kept = _duplicates_kept(session, rtype, where)
+    if kept:
+        where.append(~live_origin_deal())
     outcome = run(session, rtype, viewer, where, _restore_change(rtype, None, "restore"), expected=None)
+    if kept:
+        outcome.message = f"{outcome.message or ''} {_kept_sentence(kept)}".strip()
     if rtype.name == "deal" and outcome.batch is not None:
         leads = take_back_batch(session, outcome.batch.id, viewer, outcome.changed)
         outcome.message = f"{outcome.message} {leads}".rstrip()
     return outcome
+
+
+def _duplicates_kept(session: Session, rtype: RecordType, where: list) -> int:
+    """How many leads of a restore stay in the trash because the deal they came from was restored."""
+    if rtype.name != "lead":
+        return 0
+    return session.scalar(select(func.count()).select_from(Lead).where(*where, live_origin_deal()))
+
+
+def _kept_sentence(kept: int) -> str:
+    return (f"{kept:,} lead{'s' if kept != 1 else ''} stay{'s' if kept == 1 else ''} in the trash: "
+            f"{'they' if kept != 1 else 'it'} came from deals that were restored, and restoring "
+            f"{'them' if kept != 1 else 'it'} too would make duplicates.")
 
 
 def _get(session: Session, batch_id: str) -> Batch:
