@@ -56,6 +56,16 @@ def draw_lasso_around(page: Page, center: tuple[float, float], radius: float = 4
     page.mouse.up()
 
 
+def draw_territory_around(page: Page, center: tuple[float, float], name: str) -> None:
+    """Draw a square around a place with "Draw territory" and name it (not yet saved)."""
+    cx, cy = screen_point(page, *center)
+    page.get_by_role("button", name="Draw territory").click()
+    for dx, dy in ((-45, -45), (45, -45), (45, 45), (-45, 45)):
+        page.mouse.click(cx + dx, cy + dy)
+    page.get_by_role("button", name="Finish shape").click()
+    page.get_by_label("Territory name").fill(name)
+
+
 def test_lasso_a_city_then_reassign_all_but_one_pin(page: Page, live_server, app_db, city_cluster):
     login(page, live_server, "manager@example.com")
     open_map(page, live_server)
@@ -71,11 +81,17 @@ def test_lasso_a_city_then_reassign_all_but_one_pin(page: Page, live_server, app
     expect(page.get_by_role("button", name="Mass change (5 records)")).to_be_visible()
     expect(drawer.locator("#bulk-total")).to_contain_text("5 leads")
 
+    expect(drawer).to_contain_text("not only the pins you see")
     drawer.get_by_text("Reassign", exact=True).click()
     drawer.get_by_label("New owner").select_option(label="Sofia Rossi")
     expect(drawer.locator(".statement strong").first).to_have_text("Sofia Rossi")  # the drawer re-rendered
     drawer.get_by_label("Type REASSIGN to confirm").fill("REASSIGN")
     drawer.get_by_role("button", name="Yes, reassign").click()
+    expect(page.get_by_role("link", name="See the changed records")).to_be_visible()
+    picks = page.locator("#lasso-picks")  # the pick list shows the new owners, the unticked pin stays unticked
+    changed_title = next(t for i, t in city_cluster.items() if i != kept_id)
+    expect(picks.locator("li", has_text=changed_title)).to_contain_text("Sofia Rossi")
+    expect(page.get_by_label(re.compile(rf"{kept_title}\b"))).not_to_be_checked()
     expect(page.get_by_role("link", name="See the changed records")).to_be_visible()
 
     sofia = None
@@ -95,12 +111,7 @@ def test_lasso_a_city_then_reassign_all_but_one_pin(page: Page, live_server, app
 def test_admin_draws_a_territory_and_filters_by_it(page: Page, live_server, app_db, city_cluster):
     login(page, live_server)
     open_map(page, live_server)
-    cx, cy = screen_point(page, *REYKJAVIK)
-    page.get_by_role("button", name="Draw territory").click()
-    for dx, dy in ((-45, -45), (45, -45), (45, 45), (-45, 45)):
-        page.mouse.click(cx + dx, cy + dy)
-    page.get_by_role("button", name="Finish shape").click()
-    page.get_by_label("Territory name").fill("Reykjavik area")
+    draw_territory_around(page, REYKJAVIK, "Reykjavik area")
     page.get_by_label("Territory owner").select_option(label="Lars Berg")
     page.get_by_role("button", name="Save territory").click()
     expect(page.locator(".messages")).to_contain_text("Territory “Reykjavik area” saved")
@@ -192,3 +203,60 @@ def test_admin_redraws_a_territory_around_other_pins(page: Page, live_server, ap
         benelux = db.session.scalar(select(Territory.id).where(Territory.name == "Benelux"))
         inside = set(db.session.scalars(select(Lead.id).where(Lead.territory_id == benelux)))
     assert inside == set(city_cluster)
+
+
+def test_admin_deletes_a_territory_after_confirming(page: Page, live_server, app_db):
+    login(page, live_server)
+    open_map(page, live_server)
+    sidebar = page.get_by_role("region", name="Territories")
+    sidebar.get_by_role("link", name="Delete territory Benelux").click()
+    dialog = page.get_by_role("dialog", name="Delete territory “Benelux”?")
+    expect(dialog).to_contain_text("records stay, and go to the territory around them, if any.")
+    dialog.get_by_role("link", name="Cancel").click()
+    expect(dialog).to_have_count(0)
+    expect(sidebar.get_by_label("Show Benelux")).to_be_visible()
+
+    sidebar.get_by_role("link", name="Delete territory Benelux").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete territory").click()
+    expect(page.locator(".messages")).to_contain_text("Territory “Benelux” deleted")
+    expect(sidebar.get_by_label("Show Benelux")).to_have_count(0)
+    with app_db():
+        assert db.session.scalar(select(Territory).where(Territory.name == "Benelux")) is None
+
+
+def test_switches_follow_a_filter_changed_on_the_map(page: Page, live_server, app_db):
+    with app_db():
+        lars = user_id("rep1@example.com")
+    login(page, live_server)
+    open_map(page, live_server)
+    page.get_by_label("Show Iberia").uncheck()
+    page.locator("#filters").get_by_label("Owner").select_option(str(lars))
+    expect(page).to_have_url(re.compile(rf"owner={lars}"))
+    edit = page.get_by_role("link", name="Edit Iberia")
+    expect(edit).to_have_attribute("href", re.compile(rf"next=/map\?owner%3D{lars}$"))
+    expect(page.get_by_label("Show Iberia")).not_to_be_checked()  # the show/hide ticks survive the refresh
+    views = page.get_by_role("navigation", name="Views of this filter")
+    expect(views.get_by_role("link", name="List")).to_have_attribute("href", f"/leads/?owner={lars}")
+    expect(page.locator("#territory-next")).to_have_attribute("value", f"/map?owner={lars}")
+
+    page.get_by_role("navigation", name="Record type").get_by_role("link", name="Deals").click()
+    expect(page).to_have_url(re.compile(rf"/map/deals\?owner={lars}$"))
+    expect(page.locator("#filters").get_by_label("Owner")).to_have_value(str(lars))
+    views.get_by_role("link", name="Kanban").click()
+    expect(page).to_have_url(re.compile(rf"/pipeline\?owner={lars}$"))
+    page.go_back()
+    page.get_by_role("navigation", name="Views of this filter").get_by_role("link", name="List").click()
+    expect(page).to_have_url(re.compile(rf"/deals/\?owner={lars}$"))
+    expect(page.locator("#filters").get_by_label("Owner")).to_have_value(str(lars))
+
+
+def test_a_refused_territory_keeps_its_outline_until_it_is_saved(page: Page, live_server, app_db, city_cluster):
+    login(page, live_server)
+    open_map(page, live_server)
+    draw_territory_around(page, REYKJAVIK, "Iberia")
+    page.get_by_role("button", name="Save territory").click()
+    expect(page.get_by_role("alert")).to_contain_text("already a territory called “Iberia”")
+    expect(page.get_by_label("Territory name")).to_have_value("Iberia")
+    page.get_by_label("Territory name").fill("Reykjavik area")
+    page.get_by_role("button", name="Save territory").click()
+    expect(page.locator(".messages")).to_contain_text("Territory “Reykjavik area” saved: 6 records are in it")

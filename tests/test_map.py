@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from crm.extensions import db
-from crm.models import Lead, Territory, User
+from crm.models import Deal, Lead, Territory, User
 from crm.services.record_types import RECORD_TYPES
 
 HTMX = {"HX-Request": "true"}
@@ -146,10 +146,11 @@ def test_reps_cannot_create_or_delete_territories(client, auth):
     auth.login("rep1@example.com")
     page = client.get("/map").get_data(as_text=True)
     assert "Draw territory" not in page
-    client.post("/map/territories", data={"name": "Mine", "outline": "[[1,1],[1,5],[5,5]]"})
+    assert client.post("/map/territories", data={"name": "Mine", "outline": "[[1,1],[1,5],[5,5]]"}).status_code == 403
     assert db.session.scalar(select(Territory).where(Territory.name == "Mine")) is None
     iberia = db.session.scalar(select(Territory.id).where(Territory.name == "Iberia"))
     assert client.post(f"/map/territories/{iberia}/delete").status_code == 403
+    assert client.get(f"/map/territories/{iberia}/delete").status_code == 403
 
 
 def test_deleting_a_territory_from_the_map_keeps_its_records(client, auth):
@@ -159,7 +160,7 @@ def test_deleting_a_territory_from_the_map_keeps_its_records(client, auth):
     total = sum(db.session.scalar(select(func.count()).select_from(t.model).where(t.model.territory_id == iberia.id))
                 for t in RECORD_TYPES.values())
     response = client.post(f"/map/territories/{iberia.id}/delete", follow_redirects=True)
-    assert f"{total} records no longer have a territory" in response.get_data(as_text=True)
+    assert f"Territory “Iberia” deleted; its {total} records stay." in response.get_data(as_text=True)
     db.session.expire_all()
     assert all(db.session.get(Lead, i).territory_id is None and db.session.get(Lead, i).deleted_at is None
                for i in members)
@@ -191,3 +192,142 @@ def test_unticking_every_pin_gives_the_drawer_nothing_to_change(client, auth):
     auth.login()
     body = client.post("/bulk/drawer", data={"type": "lead", "ids": ""}, headers=HTMX).get_data(as_text=True)
     assert "Nothing to change" in body
+
+
+# -- deleting a territory asks first; its records go to the territory around them -------------
+
+MADRID = json.dumps([[40.0, -4.2], [40.8, -4.2], [40.8, -3.2], [40.0, -3.2]])
+
+
+def test_delete_asks_first_with_the_record_count(client, auth):
+    auth.login()
+    iberia = db.session.scalar(select(Territory).where(Territory.name == "Iberia"))
+    total = sum(db.session.scalar(select(func.count()).select_from(t.model).where(t.model.territory_id == iberia.id))
+                for t in RECORD_TYPES.values())
+    url = f"/map/territories/{iberia.id}/delete?next=/map/deals?owner%3D3"
+    page = client.get(url).get_data(as_text=True)
+    assert "<html" in page and "Delete territory “Iberia”?" in page
+    assert f"Its {total} records stay, and go to the territory around them, if any." in page
+    assert 'name="csrf_token"' in page and ">Delete territory</button>" in page
+    assert 'href="/map/deals?owner=3" data-drawer-close>Cancel</a>' in page
+    assert 'name="next" value="/map/deals?owner=3"' in page
+    fragment = client.get(url, headers=HTMX).get_data(as_text=True)
+    assert "<html" not in fragment and 'id="territory-delete"' in fragment
+    assert db.session.get(Territory, iberia.id) is not None  # asking deletes nothing
+    map_page = client.get("/map/deals?owner=3").get_data(as_text=True)
+    assert f'href="/map/territories/{iberia.id}/delete?next=/map/deals?owner%3D3"' in map_page
+
+
+def test_records_of_a_deleted_territory_go_to_the_territory_around_them(client, auth):
+    auth.login()
+    db.session.execute(update(Lead).where(Lead.id.in_([1, 2])).values(lat=40.4, lng=-3.7))
+    db.session.commit()
+    client.post("/map/territories", data={"name": "Madrid Core", "outline": MADRID, "color": "#112233"})
+    core = db.session.scalar(select(Territory).where(Territory.name == "Madrid Core"))
+    iberia = db.session.scalar(select(Territory.id).where(Territory.name == "Iberia"))
+    assert located_leads(territory_id=core.id) >= {1, 2}
+    response = client.post(f"/map/territories/{core.id}/delete", data={"next": "/map"}, follow_redirects=True)
+    assert "Territory “Madrid Core” deleted" in response.get_data(as_text=True)
+    assert "now in the territory around them" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert {db.session.get(Lead, 1).territory_id, db.session.get(Lead, 2).territory_id} == {iberia}
+
+
+# -- the map follows the filter: type switch, views of this filter, territory links -----------
+
+def views_block(body: str) -> str:
+    return body.split('id="map-views"')[1].split("</div>")[0]
+
+
+def test_filter_change_brings_the_switches_and_territory_links_out_of_band(client, auth, rep):
+    auth.login()
+    body = client.get(f"/map?owner={rep.id}&status=1", headers=HTMX).get_data(as_text=True)
+    assert "<html" not in body and body.count('hx-swap-oob="true"') >= 3
+    views = views_block(body)
+    assert f'href="/map/deals?owner={rep.id}"' in views  # the type switch keeps what fits every type
+    assert f'href="/leads/?owner={rep.id}&amp;status=1"' in views
+    assert f'id="territory-next" value="/map?owner={rep.id}&amp;status=1" hx-swap-oob="true"' in body
+    assert f"next=/map?owner%3D{rep.id}%26status%3D1" in body  # edit and delete links come back here
+
+
+def test_map_offers_the_views_of_this_filter(client, auth, rep):
+    auth.login()
+    page = client.get(f"/map/deals?owner={rep.id}").get_data(as_text=True)
+    views = page.split('aria-label="Views of this filter"')[1].split("</nav>")[0]
+    assert f'href="/deals/?owner={rep.id}">List</a>' in views
+    assert f'href="/pipeline?owner={rep.id}">Kanban</a>' in views
+    assert f'href="/map?type=deal&amp;owner={rep.id}" aria-current="page">Map</a>' in views
+    leads = client.get("/map").get_data(as_text=True).split('aria-label="Views of this filter"')[1].split("</nav>")[0]
+    assert "Kanban" not in leads and 'href="/leads/">List</a>' in leads
+
+
+# -- a refused territory keeps the drawn outline -----------------------------------------
+
+def test_a_refused_territory_comes_back_with_its_outline_to_fix(client, auth):
+    auth.login()
+    outline = json.dumps([[10, 10], [10, 20], [20, 20], [20, 10]])
+    response = client.post("/map/territories", data={
+        "name": "Iberia", "owner": "", "color": "#112233", "next": "/map/deals?source=Referral", "outline": outline})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "<html" in body and "Map of deals" in body
+    assert "The territory was not saved: There is already a territory called “Iberia”." in body
+    form = body.split('id="territory-form"')[1].split("</form>")[0]
+    assert " hidden>" not in form.split(">")[0] + ">"
+    assert 'value="Iberia"' in form and 'value="#112233"' in form
+    assert f'name="outline" value="{outline.replace(chr(34), "&#34;")}"' in form
+    assert 'value="/map/deals?source=Referral"' in form
+    owner = db.session.scalar(select(User.id).where(User.email == "rep2@example.com"))
+    response = client.post("/map/territories", data={"name": "Auto", "owner": str(owner), "auto_assign": "1",
+                                                     "outline": outline, "next": "/map"})
+    assert response.status_code == 303  # fixed: saved
+    response = client.post("/map/territories", data={"name": "Auto 2", "auto_assign": "1", "outline": outline})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Auto-assign needs an owner" in body and 'value="Auto 2"' in body
+    assert db.session.scalar(select(Territory).where(Territory.name == "Auto 2")) is None
+
+
+# -- the lasso after a mass change, and its wording ---------------------------------------
+
+def test_lasso_refresh_keeps_unticked_pins_and_the_drawer(client, auth):
+    auth.login()
+    ids = sorted(located_leads())
+    body = client.post("/map/leads/lasso", data={"shape": EUROPE, "refresh": "1", "picked": ",".join(map(str, ids[1:]))},
+                       headers=HTMX).get_data(as_text=True)
+    assert f'value="{ids[0]}"  id="pick-{ids[0]}"' in body or f'value="{ids[0]}" id="pick-{ids[0]}"' in body
+    assert f'value="{ids[1]}" checked id="pick-{ids[1]}"' in body
+    assert 'hx-trigger="change, submit"' in body  # no "load": the drawer keeps the outcome of the change
+
+
+def test_lasso_pick_list_shows_owners_after_a_mass_change(client, auth):
+    auth.login()
+    lead = db.session.get(Lead, min(located_leads()))
+    sofia = db.session.scalar(select(User).where(User.email == "rep3@example.com"))
+    client.post("/bulk/apply", data={"type": "lead", "ids": str(lead.id), "action": "reassign",
+                                     "new_owner": str(sofia.id), "confirm": "REASSIGN", "count": "1"})
+    body = client.post("/map/leads/lasso", data={"shape": EUROPE, "refresh": "1", "picked": str(lead.id)},
+                       headers=HTMX).get_data(as_text=True)
+    row = body.split(f'id="pick-{lead.id}"')[1].split("</li>")[0]
+    assert sofia.name in row
+
+
+def test_the_drawer_opened_from_the_map_speaks_of_pins(client, auth):
+    auth.login()
+    ids = ",".join(map(str, sorted(located_leads())[:3]))
+    from_map = client.post("/bulk/drawer", data={"type": "lead", "ids": ids, "from": "map"}, headers=HTMX).get_data(as_text=True)
+    assert "not only the pins you see" in from_map and 'name="from" value="map"' in from_map
+    from_list = client.post("/bulk/drawer", data={"type": "lead", "ids": ids}, headers=HTMX).get_data(as_text=True)
+    assert "not only the rows on the list page" in from_list and 'name="from"' not in from_list
+    lasso = client.post("/map/leads/lasso", data={"shape": EUROPE}, headers=HTMX).get_data(as_text=True)
+    assert '<input type="hidden" name="from" value="map">' in lasso
+
+
+def test_reps_are_not_offered_mass_change_wording(client, auth, monkeypatch):
+    monkeypatch.setattr("crm.map.routes.LIST_LIMIT", 1)  # "too many to list"
+    auth.login("rep1@example.com")
+    body = client.post("/map/leads/lasso", data={"shape": EUROPE}, headers=HTMX).get_data(as_text=True)
+    assert "Too many to list one by one: draw a smaller lasso to see each pin." in body
+    assert "leave owners out" not in body and "untick" not in body
+    auth.logout()
+    auth.login("manager@example.com")
+    body = client.post("/map/leads/lasso", data={"shape": EUROPE}, headers=HTMX).get_data(as_text=True)
+    assert "or leave owners out in the mass change" in body

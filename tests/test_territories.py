@@ -106,11 +106,29 @@ def test_deleting_a_territory_keeps_its_records_unassigned(app, admin):
     t = territory(admin, "Gone soon", SQUARE)
     place(1, 15.0, 15.0)
     recompute_territories(db.session, admin)
-    count = delete_territory(db.session, admin, t)
-    assert count == 1
+    deleted = delete_territory(db.session, admin, t)
+    assert (deleted.records, deleted.rehomed) == (1, 0)
     lead = db.session.get(Lead, 1)
     assert lead.deleted_at is None and lead.territory_id is None and lead.lat == 15.0
     assert db.session.get(Territory, t.id) is None
+
+
+def test_deleting_a_territory_hands_its_records_to_the_territory_around_them(app, admin):
+    owner = by_email("rep2@example.com")
+    place(1, 15.0, 15.0)   # in both
+    place(2, 11.0, 11.0)   # only in the big one
+    big = territory(admin, "Around", SQUARE, owner=owner, auto=True)
+    small = territory(admin, "Core", INNER)
+    db.session.execute(update(Lead).where(Lead.id == 1).values(owner_id=by_email("rep4@example.com").id))
+    assert (db.session.get(Lead, 1).territory_id, db.session.get(Lead, 2).territory_id) == (small.id, big.id)
+    deleted = delete_territory(db.session, admin, small)
+    db.session.expire_all()
+    assert (deleted.records, deleted.rehomed, deleted.reassigned) == (1, 1, 1)
+    assert db.session.get(Lead, 1).territory_id == big.id and db.session.get(Lead, 1).owner_id == owner.id
+    assert db.session.get(Lead, 2).territory_id == big.id
+    assert record_events(1, "territory_id")[-1] == (str(small.id), str(big.id))
+    assert record_events(1, "owner_id")[-1][1] == str(owner.id)
+    assert "deleted territory Core (1 records: 1 now in the territory around them" in feed_entries()[-1]
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -1,11 +1,12 @@
 """The map: filtered records as pins, lasso selection into mass change, territories."""
 import re
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import click
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_login import current_user, login_required
-from jinja2_fragments.flask import render_block
+from jinja2_fragments.flask import render_block, render_blocks
+from werkzeug.datastructures import MultiDict
 from sqlalchemy import select
 
 from crm.extensions import db
@@ -13,15 +14,15 @@ from crm.map.forms import build_territory_form, owner_id
 from crm.map.queries import MAP_TYPES, category_column, legend, location_counts, territory_layers
 from crm.models import Territory, User
 from crm.records.views import filter_options, get_visible
-from crm.rendering import render
-from crm.services import DomainError
+from crm.rendering import render, wants_fragment
+from crm.services import DomainError, PermissionDenied
 from crm.services.filters import parse_filter
 from crm.services.permissions import may_mass_change
 from crm.services.geometry import parse_viewport, read_latlngs, select_ids, viewport_points
 from crm.services.record_types import RECORD_TYPES
 from crm.services.settings import leads_enabled
 from crm.services.territories import (
-    create_territory, delete_territory, recompute_territories, update_territory,
+    create_territory, delete_territory, recompute_territories, territory_size, update_territory,
 )
 
 bp = Blueprint("map", __name__, url_prefix="/map", cli_group=None)
@@ -37,13 +38,16 @@ def _rtype(plural: str):
     return rtype
 
 
-def _page_context(rtype, flt) -> dict:
+def _page_context(rtype, flt, draft: dict | None = None) -> dict:
+    """What the map page shows; `draft` is a new territory whose save was refused (kept to fix)."""
     located = location_counts(db.session, rtype, flt, current_user)
     switch_args = flt.without(*COMMON_ARGS).to_args()
     types = [t for t in MAP_TYPES if t != "leads" or leads_enabled(db.session, current_user)]
     colors = legend(db.session, rtype)
+    list_url = url_for("map.index", plural=rtype.plural)
     return dict(rtype=rtype, flt=flt, filter_args=flt.to_args(), options=filter_options(rtype),
-                list_url=url_for("map.index", plural=rtype.plural), on_map=located.on_map,
+                list_url=list_url, map_url=list_url + _query(flt.to_args()), draft=draft,
+                on_map=located.on_map,
                 unlocated=located.unlocated, bounds=located.bounds,
                 legend=colors, legend_colors={e.id: e.color for e in colors}, territories=territory_layers(db.session),
                 types=[(RECORD_TYPES[t[:-1]], switch_args) for t in types],
@@ -64,7 +68,18 @@ def index(plural: str):
         return _same_args("deals")
     rtype = _rtype(plural)
     flt = parse_filter(db.session, rtype, request.args, current_user)
-    return render("map/index.html", "record_rows", **_page_context(rtype, flt))
+    context = _page_context(rtype, flt)
+    response = render("map/index.html", "record_rows", **context)
+    if wants_fragment():
+        # Everything else that carries the filter follows it, out of band: the type and view
+        # switches and the territory links and form (their `next` brings the user back here).
+        response.set_data(response.get_data(as_text=True) + render_blocks(
+            "map/index.html", ["map_views", "territory_list", "territory_next"], oob=True, **context))
+    return response
+
+
+def _query(args) -> str:
+    return "?" + urlencode(args) if args else ""
 
 
 def _same_args(plural: str):
@@ -102,7 +117,8 @@ def lasso(plural: str):
     """The records inside a drawn shape (filters and permissions applied), ready for mass change."""
     rtype = _rtype(plural)
     flt = parse_filter(db.session, rtype, request.form, current_user)
-    selection = {"ids": [], "notes": [], "error": None, "records": [], "shape": request.form.get("shape", "")}
+    selection = {"ids": [], "notes": [], "error": None, "records": [], "shape": request.form.get("shape", ""),
+                 "refresh": request.form.get("refresh") == "1", "picked": None}
     try:
         area = read_latlngs(selection["shape"])
         selection["ids"] = select_ids(db.session, rtype, flt, current_user, area)
@@ -111,6 +127,8 @@ def lasso(plural: str):
         selection["error"] = str(error)
     if 0 < len(selection["ids"]) <= LIST_LIMIT:
         selection["records"] = _listed(rtype, selection["ids"])
+    if selection["refresh"]:  # re-run after a mass change: the pins the user had unticked stay unticked
+        selection["picked"] = {int(i) for i in request.form.get("picked", "").split(",") if i.isdigit()}
     return render("map/index.html", "map_selection", selection=selection,
                   **_page_context(rtype, flt))
 
@@ -131,7 +149,10 @@ HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 @bp.post("/territories")
 @login_required
 def add_territory():
-    """Save a territory drawn on the map; records inside it join it at once."""
+    """Save a territory drawn on the map; records inside it join it at once.
+
+    A refused save shows the map again with the form, the error and the drawn outline (422).
+    """
     form = request.form
     color = form.get("color", "") if HEX_COLOR.match(form.get("color", "")) else "#3b82f6"
     owner = form.get("owner", "")
@@ -140,14 +161,29 @@ def add_territory():
             db.session, current_user, name=form.get("name", ""), area=read_latlngs(form.get("outline", "")),
             owner_id=int(owner) if owner.isdigit() else None, auto_assign=bool(form.get("auto_assign")),
             color=color)
+    except PermissionDenied as error:
+        abort(403, str(error))
     except DomainError as error:
         db.session.rollback()
-        flash(f"The territory was not saved: {error}", "error")
-    else:
-        db.session.commit()
-        flash(f"Territory “{territory.name}” saved: {result.moved:,} records are in it"
-              + (f", {result.reassigned:,} reassigned to its owner." if result.reassigned else "."))
+        draft = dict(name=form.get("name", ""), owner=owner, auto_assign=bool(form.get("auto_assign")),
+                     color=color, outline=form.get("outline", ""), error=str(error))
+        return _map_again(draft)
+    db.session.commit()
+    flash(f"Territory “{territory.name}” saved: {result.moved:,} records are in it"
+          + (f", {result.reassigned:,} reassigned to its owner." if result.reassigned else "."))
     return redirect(_back(), code=303)
+
+
+def _map_again(draft: dict):
+    """The map the form came from (its type and filter, read from `next`), with the refused draft."""
+    target = urlsplit(_back())
+    plural = target.path.removeprefix(url_for("map.index")).strip("/") or "leads"
+    plural = plural if plural in MAP_TYPES else "leads"
+    if plural == "leads" and not leads_enabled(db.session, current_user):
+        plural = "deals"
+    rtype = _rtype(plural)
+    flt = parse_filter(db.session, rtype, MultiDict(parse_qsl(target.query)), current_user)
+    return render("map/index.html", "record_rows", status=422, **_page_context(rtype, flt, draft))
 
 
 @bp.route("/territories/<int:territory_id>/edit", methods=["GET", "POST"])
@@ -195,17 +231,25 @@ def _edited_message(name: str, edited) -> str:
             + (f", {result.reassigned:,} reassigned to its owner." if result.reassigned else "."))
 
 
-@bp.post("/territories/<int:territory_id>/delete")
+@bp.route("/territories/<int:territory_id>/delete", methods=["GET", "POST"])
 @login_required
 def remove_territory(territory_id: int):
-    """Delete a territory; its records stay, with no territory."""
+    """GET asks to confirm; POST deletes the territory (its records go to the territory around them)."""
+    if not current_user.is_admin:
+        abort(403, "Only admins can manage territories.")
     territory = db.get_or_404(Territory, territory_id)
+    if request.method == "GET":
+        back = _back(request.args.get("next", ""))
+        return render("map/delete_territory.html", "territory_delete", territory=territory, back=back,
+                      size=territory_size(db.session, territory), page=not wants_fragment())
+    name = territory.name
     try:
-        count = delete_territory(db.session, current_user, territory)
+        deleted = delete_territory(db.session, current_user, territory)
     except DomainError as error:
         abort(403, str(error))
     db.session.commit()
-    flash(f"Territory deleted; {count:,} records no longer have a territory.")
+    flash(f"Territory “{name}” deleted; its {deleted.records:,} records stay"
+          + (f", {deleted.rehomed:,} now in the territory around them." if deleted.rehomed else "."))
     return redirect(_back(), code=303)
 
 

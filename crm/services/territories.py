@@ -2,7 +2,8 @@
 
 A record's territory is the smallest territory that contains its coordinates (an STRtree finds
 the candidates). A record that enters a territory whose owner auto-assigns gets that owner
-(and the owner's team). Deleting a territory leaves its records where they are, unassigned.
+(and the owner's team). Deleting a territory leaves its records where they are; each goes to the
+smallest territory still around it, if any (recomputed as on a redraw).
 Editing one is recorded like creating it: a redrawn outline moves records in and out, and an
 auto-assigning territory that gets a new owner hands every record in it to that owner.
 """
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from shapely import STRtree
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from crm.models import HistoryEvent, Territory, User
@@ -46,9 +47,10 @@ class TerritoryIndex:
         return found
 
 
-def build_index(session: Session) -> TerritoryIndex:
+def build_index(session: Session, exclude: int | None = None) -> TerritoryIndex:
+    """Every territory's shape (but `exclude`, a territory about to go), smallest first."""
     shapes = []
-    for t in session.scalars(select(Territory)):
+    for t in session.scalars(select(Territory).where(Territory.id != exclude) if exclude else select(Territory)):
         try:
             shapes.append((read_geojson(t.geojson).geometry, t))
         except DomainError:
@@ -117,9 +119,9 @@ def recompute_territories(session: Session, actor: User | None = None, *,
 
 
 def _recompute(session: Session, actor: User | None, batch_id: str | None, events: list[dict] | None,
-               bounds, only_territory: int | None) -> Recomputed:
+               bounds, only_territory: int | None, exclude: int | None = None) -> Recomputed:
     """The set-based UPDATEs; history events are appended to `events` (None: no history)."""
-    index = build_index(session)
+    index = build_index(session, exclude)
     users = {u.id: u.team_id for u in session.scalars(select(User))}
     result = Recomputed()
     for rtype in RECORD_TYPES.values():
@@ -332,27 +334,41 @@ def _describe(session: Session, changes: dict[str, tuple]) -> str:
     return "; ".join(words[k](*changes[k]) for k in words if k in changes)
 
 
-def delete_territory(session: Session, actor: User, territory: Territory) -> int:
-    """Remove a territory; its records stay, with no territory (one history event each)."""
+def territory_size(session: Session, territory: Territory) -> int:
+    """How many records (of every type, trash included) are in the territory."""
+    return sum(session.scalar(select(func.count()).select_from(rtype.model)
+                              .where(rtype.model.territory_id == territory.id))
+               for rtype in RECORD_TYPES.values())
+
+
+@dataclass
+class Deleted:
+    records: int    # records that were in the territory
+    rehomed: int    # of those, records now in a territory around them
+    reassigned: int  # of those, records that got that territory's owner
+
+
+def delete_territory(session: Session, actor: User, territory: Territory) -> Deleted:
+    """Remove a territory; its records stay, and go to the smallest territory around them, if any.
+
+    The records it held are recomputed as on a redraw, with the territory left out of the index:
+    one event per record moved (and per owner handed over by an auto-assigning territory around
+    it), one batch in the feed.
+    """
     _require_admin(actor)
-    members = {rtype: session.scalars(select(rtype.model.id).where(rtype.model.territory_id == territory.id)).all()
-               for rtype in RECORD_TYPES.values()}
-    count = sum(len(ids) for ids in members.values())
-    batch = history.open_batch(session, actor.id, "territories", "mixed", count,
-                               f"{actor.name} deleted territory {territory.name} ({count:,} records unassigned)")
-    for rtype, ids in members.items():
-        for start in range(0, len(ids), CHUNK):
-            part = ids[start:start + CHUNK]
-            session.execute(update(rtype.model).where(rtype.model.id.in_(part)).values(territory_id=None)
-                            .execution_options(synchronize_session=False))
-            session.execute(insert(HistoryEvent), [
-                dict(record_type=rtype.name, record_id=rid, actor_id=actor.id, kind="update",
-                     field="territory_id", old=str(territory.id), new=None, batch_id=batch.id,
-                     at=utcnow()) for rid in part])
+    count = territory_size(session, territory)
+    batch_id, events = history.new_batch_id(), []
+    result = _recompute(session, actor, batch_id, events, _bounds(territory.geojson), territory.id,
+                        exclude=territory.id)
+    rehomed = sum(1 for e in events if e["field"] == "territory_id" and e["old"] == str(territory.id)
+                  and e["new"] is not None)
+    _log_batch(session, actor, batch_id, count,
+               f"{actor.name} deleted territory {territory.name} ({count:,} records: {rehomed:,} now in "
+               f"the territory around them, {count - rehomed:,} without a territory)", events)
     session.delete(territory)
     session.flush()
     session.info.pop(INDEX_KEY, None)
-    return count
+    return Deleted(count, rehomed, result.reassigned)
 
 
 # -- demo --------------------------------------------------------------------------------

@@ -7,6 +7,8 @@
   var state = null; // one map per page
 
   htmx.onLoad(function (root) {
+    var confirm = find(root, "#territory-delete:not(.drawer-page) h2");  // the delete question, in the drawer
+    if (confirm) confirm.focus();
     var outline = find(root, "#territory-map");
     if (outline && !outline.leafletMap) createOutlineMap(outline);
     var el = root.id === "map" ? root : root.querySelector && root.querySelector("#map");
@@ -54,6 +56,8 @@
     map.on("lasso.finished", function (event) { lassoFinished(s, event.latLngs); });
     map.on("lasso.disabled", function () { press("lasso-toggle", false); });
     setupTools(s);
+    showDraft(s);
+    document.addEventListener("records-changed", function () { refreshSelection(); });
     document.addEventListener("change", function (event) {
       var box = event.target;
       if (box.matches("[data-territory-toggle]")) toggleTerritory(s, box.dataset.territoryToggle, box.checked);
@@ -73,9 +77,10 @@
   function configure(config) {
     // A new filter: show where its records are, then load their pins.
     var refilter = !state.config || state.config.points !== config.points;  // not after a mass change
+    if (state.config) state.keepView = false;  // only the first load keeps a refused draft in view
     state.config = config;
     drawTerritories(state, config.territories || []);
-    if (config.bounds && refilter) {
+    if (config.bounds && refilter && !state.keepView) {
       state.map.fitBounds(config.bounds, { padding: [30, 30], maxZoom: 13, animate: false });
       clearTimeout(state.timer);
     }
@@ -205,6 +210,17 @@
     form.requestSubmit();
   }
 
+  function refreshSelection() {
+    // After a mass change the lasso runs again, so the pick list shows the new owners; the pins
+    // the user had unticked stay unticked, and the drawer keeps the outcome of the change.
+    var form = document.getElementById("lasso-form");
+    var picks = document.getElementById("lasso-picks");
+    if (!form || !picks || !form.elements.shape.value) return;
+    var picked = Array.from(picks.querySelectorAll("input[type=checkbox][name=ids]:checked"), function (b) { return b.value; });
+    htmx.ajax("POST", form.getAttribute("hx-post"), { source: form, target: "#map-selection", swap: "outerHTML",
+                                                      values: { refresh: "1", picked: picked.join(",") } });
+  }
+
   function showSelection(section) {
     var s = state;
     s.selection.clearLayers();
@@ -272,6 +288,7 @@
   }
 
   function startDrawing(s) {
+    if (s.draft) { s.map.removeLayer(s.draft); s.draft = null; }
     s.draw = { points: [], line: L.polygon([], pendingStyle()).addTo(s.map) };
     s.map.doubleClickZoom.disable();
     s.el.classList.add("drawing");
@@ -301,6 +318,16 @@
     form.hidden = false;
     form.querySelector("[name=name]").focus();
     hint("Name the territory and save it.");
+  }
+
+  function showDraft(s) {
+    // A refused save came back with the outline drawn before: show it, ready to save again.
+    var form = document.getElementById("territory-form");
+    var drawn = form && parse(form.elements.outline.value);
+    if (!drawn) return;
+    s.draft = L.polygon(drawn, pendingStyle()).addTo(s.map);
+    s.map.fitBounds(s.draft.getBounds(), { padding: [30, 30], animate: false });
+    s.keepView = true;
   }
 
   function drawForm(s) {
