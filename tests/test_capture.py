@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from crm import create_app
 from crm.config import TestConfig
 from crm.extensions import db, limiter
-from crm.models import Deal, HistoryEvent, Lead, Note, Pool, PoolMember, User
+from crm.models import Deal, HistoryEvent, Lead, LeadStatus, Note, Pool, PoolMember, User
 from crm.models.pools import CaptureForm
 from crm.services.settings import set_setting
 
@@ -169,3 +169,9 @@ def test_admins_configure_a_form_and_get_the_snippet(client, auth, web_form):
 def test_reps_cannot_configure_forms(client, auth, web_form):
     auth.login("rep1@example.com")
     assert client.get("/admin/forms/").status_code == 403
+
+
+def test_a_captured_lead_starts_in_the_first_open_status(client, web_form):
+    submit(client)
+    first_open = db.session.scalar(select(LeadStatus.id).where(LeadStatus.kind == "open").order_by(LeadStatus.position))
+    assert leads_from_form()[0].status_id == first_open

@@ -297,3 +297,12 @@ def test_a_file_cannot_be_imported_twice_by_accident(client, auth, app):
     response = client.post(f"/import/{imp.id}", data=mapping | {"mode": "run"})
     assert response.status_code == 409 and "already being imported or was imported" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Lead.id)).where(Lead.email == "once@only.com")) == 1
+
+
+def test_imported_leads_without_status_or_source_start_open_from_import(client, auth, app):
+    auth.login()
+    imp = upload(client, "Title,Email\nFresh one,fresh@example.org\n")
+    run(client, imp)
+    lead = db.session.scalar(select(Lead).where(Lead.email == "fresh@example.org"))
+    first_open = db.session.scalar(select(LeadStatus.id).where(LeadStatus.kind == "open").order_by(LeadStatus.position))
+    assert (lead.status_id, lead.source) == (first_open, "Import")

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from crm.extensions import db
-from crm.models import Activity, Contact, Deal, HistoryEvent, Lead, Note, Organization, Setting
+from crm.models import Activity, Contact, Deal, HistoryEvent, Lead, LeadStatus, Note, Organization, Setting
 from crm.services.history import timeline_select
 
 PAGES = ["/leads/", "/deals/", "/contacts/", "/organizations/"]
@@ -261,3 +261,11 @@ def test_the_list_offers_rows_per_page(client, auth):
     page = client.get("/leads/?per_page=25&sort=value").get_data(as_text=True)
     assert '<nav class="per-page" aria-label="Rows per page">' in page and '<strong aria-current="true">25</strong>' in page
     assert 'href="?sort=value&amp;per_page=100"' in page  # the sort (and filter) stay
+
+
+def test_a_new_lead_starts_in_the_first_open_status(client, auth):
+    first_open = db.session.scalar(select(LeadStatus.id).where(LeadStatus.kind == "open").order_by(LeadStatus.position))
+    auth.login()
+    assert f'<option selected value="{first_open}">' in client.get("/leads/new").get_data(as_text=True)
+    client.post("/leads/new", data={"title": "No status chosen", "status": "", "owner": ""})
+    assert db.session.scalar(select(Lead.status_id).where(Lead.title == "No status chosen")) == first_open

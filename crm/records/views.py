@@ -20,7 +20,7 @@ from crm.services import DomainError
 from crm.services import engagement, history
 from crm.services.duplicates import find_similar
 from crm.services.deal_restore import restore_one
-from crm.services.editing import create_record, trash_record, update_record
+from crm.services.editing import create_record, new_record_defaults, trash_record, update_record
 from crm.services.filters import filtered_select, parse_filter
 from crm.services.permissions import can_edit, can_view, visible_clause
 from crm.services.record_types import RecordType
@@ -146,6 +146,8 @@ def new_record(rtype: RecordType):
     form = build_form(db.session, rtype, current_user)
     if request.method == "GET" and not form.owner.data:
         form.owner.data = f"user:{current_user.id}"
+        if hasattr(form, "status"):
+            form.status.data = str(new_record_defaults(db.session, rtype).get("status_id") or "")
     if form.validate_on_submit():
         try:
             record = create_record(db.session, rtype, form_values(db.session, form, rtype, current_user),

@@ -31,6 +31,7 @@ from crm.services.filters import filtered_select, parse_filter
 from crm.services.owners import resolve_owner
 from crm.services.permissions import can_view, require_edit, visible_clause
 from crm.services.duplicates import find_similar
+from crm.services.lead_statuses import first_status
 from crm.services.record_types import CONTACT, DEAL, LEAD, ORGANIZATION
 from crm.services.settings import leads_enabled
 
@@ -178,7 +179,7 @@ def _insert_leads(session: Session, deal_ids: list[int], actor: User,
         "email": case((Deal.email != "", Deal.email), else_=func.coalesce(contact_email, "")),
         "phone": case((Deal.phone != "", Deal.phone), else_=func.coalesce(contact_phone, "")),
         "source": _const(LEAD_SOURCE, String), "tags": _const("", String),
-        "status_id": _const(_first_status(session, "open"), Integer),
+        "status_id": _const(first_status(session, "open"), Integer),
         "owner_id": _const(actor.id, Integer), "team_id": _const(actor.team_id, Integer),
         "contact_id": Deal.contact_id, "organization_id": Deal.organization_id,
         "origin_deal_id": Deal.id, "custom": Deal.custom,
@@ -236,11 +237,6 @@ def _close_batch(session: Session, batch: Batch, actor: User, converted: int) ->
     """The feed entry states what really happened (some deals may have been claimed elsewhere)."""
     if converted != batch.count:
         history.close_batch(session, batch, converted, _batch_summary(actor, converted))
-
-
-def _first_status(session: Session, kind: str) -> int | None:
-    return session.scalar(select(LeadStatus.id).where(LeadStatus.kind == kind)
-                          .order_by(LeadStatus.position, LeadStatus.id).limit(1))
 
 
 # --------------------------------------------------------------------------- lead -> contact, organization, deal
@@ -386,7 +382,7 @@ def _move_lead_children(session: Session, lead: Lead, contact, org, deal) -> Non
 
 def _mark_converted(session: Session, lead: Lead, contact, org, deal) -> None:
     session.refresh(lead)  # converted_at was set by the claiming UPDATE
-    lead.status_id = _first_status(session, "converted") or lead.status_id
+    lead.status_id = first_status(session, "converted") or lead.status_id
     lead.converted_contact_id = contact.id if contact else None
     lead.converted_organization_id = org.id if org else None
     lead.converted_deal_id = deal.id if deal else None

@@ -5,14 +5,21 @@ from crm.models import User
 from crm.models.mixins import utcnow
 from crm.services import DomainError
 from crm.services import history
+from crm.services.lead_statuses import first_status
 from crm.services.permissions import require_edit
 from crm.services.record_types import RecordType, record_type_of
 from crm.services.territories import territory_values
 
 
+def new_record_defaults(session: Session, rtype: RecordType) -> dict:
+    """What a new record gets when nothing says otherwise: a lead starts in the first open status."""
+    return {"status_id": first_status(session, "open")} if rtype.name == "lead" else {}
+
+
 def create_record(session: Session, rtype: RecordType, values: dict, actor: User | None,
                   *, batch_id: str | None = None):
     values = territory_values(session, values)
+    values |= {k: v for k, v in new_record_defaults(session, rtype).items() if values.get(k) is None}
     record = rtype.model(**_with_team(session, values))
     if actor is not None and record.owner_id is None and "owner_id" not in values:
         record.owner_id, record.team_id = actor.id, actor.team_id

@@ -25,7 +25,7 @@ from crm.models import HistoryEvent, Job, LeadStatus, Pipeline, Stage, User
 from crm.models.mixins import utcnow
 from crm.models.pools import ImportJob, ImportMapping, Pool
 from crm.services import DomainError, history, jobs, pools
-from crm.services.editing import update_record
+from crm.services.editing import new_record_defaults, update_record
 from crm.services.owners import parse_choice
 from crm.services.record_types import RECORD_TYPES, RecordType
 
@@ -458,7 +458,9 @@ def _write(session: Session, rtype: RecordType, actor: User, batch_id: str, defa
     owner_ids = _owners(session, [o.owner or default_owner for o in creates], actor, rtype)
     teams = dict(session.execute(select(User.id, User.team_id)).all())
     if creates:
-        rows = [o.values | {"owner_id": owner, "team_id": teams.get(owner)} for o, owner in zip(creates, owner_ids)]
+        defaults = new_record_defaults(session, rtype) | {"source": "Import"}
+        rows = [o.values | {k: v for k, v in defaults.items() if not o.values.get(k)}
+                | {"owner_id": owner, "team_id": teams.get(owner)} for o, owner in zip(creates, owner_ids)]
         ids = _insert_rows(session, rtype.model.__table__, rows)
         now = utcnow()
         session.execute(insert(HistoryEvent.__table__), [

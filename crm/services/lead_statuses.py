@@ -1,7 +1,7 @@
 """Lead statuses as a configurable table: add, rename / change kind, reorder, remove, each logged.
 
 A status's kind drives the rest of the app: conversion sets the first "converted" status
-(crm/services/conversion.py `_first_status`), new leads from conversions back get the first "open"
+(`first_status`), new leads from conversions back get the first "open"
 one, merges keep the lead that is furthest along. So at least one "open" and one "converted"
 status must exist at all times; changes that would leave none are refused.
 
@@ -21,6 +21,12 @@ from crm.services.record_types import record_type
 KINDS = ("open", "converted", "lost")
 REQUIRED_KINDS = ("open", "converted")  # conversion and new leads need one of each
 REMOVE_ACTION = "status_remove"
+
+
+def first_status(session: Session, kind: str) -> int | None:
+    """The first status of a kind ("open" for new leads, "converted" for converted ones)."""
+    return session.scalar(select(LeadStatus.id).where(LeadStatus.kind == kind)
+                          .order_by(LeadStatus.position, LeadStatus.id).limit(1))
 
 
 def ordered():
