@@ -1,8 +1,12 @@
-"""The huey queue: SQLite file beside the database by default, Redis when REDIS_URL is set.
+"""The huey queue: a SQLite file in instance/, one per database, or Redis when REDIS_URL is set.
+
+One queue file per DATABASE_URL, so two apps on two databases (a dev server and a demo, say)
+never run each other's jobs.
 
 `make run` starts `huey_consumer crm.tasks.huey` next to the web server; tests run tasks inline
 (HUEY_IMMEDIATE).
 """
+import hashlib
 import os
 
 from flask import Flask, current_app, has_app_context
@@ -11,11 +15,14 @@ from werkzeug.utils import import_string
 
 from crm.config import INSTANCE
 
+DATABASE = os.environ.get("DATABASE_URL", "")
+QUEUE = f"crm-{hashlib.sha1(DATABASE.encode()).hexdigest()[:10]}" if DATABASE else "crm"
+
 if os.environ.get("REDIS_URL"):
-    huey = RedisHuey("crm", url=os.environ["REDIS_URL"])
+    huey = RedisHuey(QUEUE, url=os.environ["REDIS_URL"])
 else:
     INSTANCE.mkdir(exist_ok=True)
-    huey = SqliteHuey("crm", filename=str(INSTANCE / "huey.db"))
+    huey = SqliteHuey(QUEUE, filename=str(INSTANCE / f"{QUEUE.replace('crm', 'huey', 1)}.db"))
 
 _worker_app: Flask | None = None
 

@@ -479,3 +479,15 @@ def test_trashed_records_are_not_mass_changed(app, auth, client):
     response = client.get("/bulk/drawer", query_string={"type": "lead", "all": "1", "trash": "1"}, headers=HX)
     assert "Mass change works on records outside the trash" in response.text
     assert "Yes, reassign" not in response.text
+
+
+def test_a_batch_page_is_for_its_team_only(app, auth, client, manager):
+    ana, lars = uid("rep1@example.com"), uid("rep2@example.com")
+    north_lead = lead_ids(Lead.owner_id == ana)[0]
+    outcome = bulk.reassign(db.session, selection(manager, select_all=False, ids=str(north_lead)), f"user:{lars}", expected=1)
+    db.session.commit()
+    auth.login("rep1@example.com")  # North, like the manager
+    assert client.get(f"/bulk/{outcome.batch.id}").status_code == 200
+    auth.logout()
+    auth.login("rep4@example.com")  # South
+    assert client.get(f"/bulk/{outcome.batch.id}").status_code == 404

@@ -192,7 +192,7 @@ def test_undo_on_the_batch_page_moves_the_imported_records_to_the_trash(client, 
     imp = upload(client, SALESFORCE)
     report = run(client, imp)
     page = client.get(f"/bulk/{report['batch_id']}").get_data(as_text=True)
-    assert "Imported 2 leads from leads.csv." in page
+    assert "Admin imported 2 leads from leads.csv." in page
     response = client.post(f"/bulk/{report['batch_id']}/undo")
     assert response.status_code == 303
     db.session.expire_all()

@@ -33,7 +33,7 @@ from crm.paging import paginate
 from crm.rendering import render, wants_fragment
 from crm.services import DomainError, PermissionDenied
 from crm.services import bulk
-from crm.services.history import describe
+from crm.services.history import describe, may_see_batch
 from crm.services.owners import choice_label, owner_choices
 from crm.services.permissions import may_mass_change, may_purge, visible_clause
 from crm.services.record_types import RECORD_TYPES
@@ -167,6 +167,8 @@ def _query(args: list[tuple[str, str]]) -> str:
 def show_batch(batch_id: str):
     """What a batch did, who and when, its records, and Undo for 7 days."""
     batch = db.get_or_404(Batch, batch_id)
+    if not may_see_batch(db.session, batch, current_user):
+        abort(404)
     rtype = RECORD_TYPES.get(batch.record_type)
     pagination = events = notice = None
     if rtype is not None:

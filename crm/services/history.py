@@ -113,6 +113,14 @@ def feed_select(viewer: User, actor_id: int | None = None) -> Select:
     return stmt.order_by(HistoryEvent.at.desc(), HistoryEvent.id.desc())
 
 
+def may_see_batch(session: Session, batch: Batch, viewer: User) -> bool:
+    """The same rule as the feed: admins see every batch, others their own and their team's."""
+    if viewer.role == Role.ADMIN or batch.actor_id == viewer.id:
+        return True
+    actor = session.get(User, batch.actor_id) if batch.actor_id else None
+    return actor is not None and viewer.team_id is not None and actor.team_id == viewer.team_id
+
+
 def _feed_visibility(viewer: User):
     parts = [and_(HistoryEvent.record_type == name,
                   HistoryEvent.record_id.in_(select(t.model.id).where(visible_clause(t.model, viewer))))

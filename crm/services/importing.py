@@ -25,6 +25,7 @@ from crm.models import HistoryEvent, Job, LeadStatus, Pipeline, Stage, User
 from crm.models.mixins import utcnow
 from crm.models.pools import ImportJob, ImportMapping, Pool
 from crm.services import DomainError, history, jobs, pools
+from crm.services.bulk import Change, count_phrase
 from crm.services.editing import new_record_defaults, update_record
 from crm.services.owners import parse_choice
 from crm.services.record_types import RECORD_TYPES, RecordType
@@ -349,8 +350,8 @@ class _Run:
                 "at": utcnow().isoformat(timespec="seconds")}
 
     def _close_batch(self) -> None:
-        c, plural = self.counts, self.rtype.plural
-        summary = (f"Imported {c['create']:,} {plural} from {self.imp.filename}"
+        c = self.counts
+        summary = (f"{self.actor.name} imported {count_phrase(c['create'], self.rtype)} from {self.imp.filename}"
                    + (f" and updated {c['update']:,}" if c["update"] else "") + ".")
         history.close_batch(self.session, self.batch, c["create"] + c["update"], summary)
         self.imp.batch_id = self.batch.id
@@ -518,8 +519,6 @@ def undo_change(batch, rtype: RecordType, now) -> tuple:
     import writes plain columns only (the mapping offers no custom fields), so there is no
     `custom` JSON to put back.
     """
-    from crm.services.bulk import Change, count_phrase
-
     model = rtype.model
     created = select(HistoryEvent.record_id).where(HistoryEvent.batch_id == batch.id,
                                                    HistoryEvent.record_type == rtype.name,

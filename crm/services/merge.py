@@ -123,12 +123,12 @@ def merge_records(session: Session, record_type: RecordType | str, ids, survivor
     ranked = _rank(records)
     survivor = _survivor(ranked, survivor_id)
     others = [r for r in ranked if r is not survivor]
-    batch = history.open_batch(
-        session, actor.id, "merge", rtype.name, len(records),
-        f"Merged {len(records)} {rtype.plural} into #{survivor.id} “{_title(rtype, survivor)}”",
-        {"survivor": survivor.id, "merged": [r.id for r in others]})
+    batch = history.open_batch(session, actor.id, "merge", rtype.name, len(records), "",
+                               {"survivor": survivor.id, "merged": [r.id for r in others]})
     values = _merge_fields(session, rtype, survivor, ranked, choices or {}, actor, owner_id, team_id)
     changes = update_record(session, survivor, values, actor, batch_id=batch.id)
+    history.close_batch(session, batch, len(records), f"{actor.name} merged {len(records)} {rtype.plural} "
+                                                      f"into #{survivor.id} “{_title(rtype, survivor)}”")
     batch.params = {**batch.params, "before": {k: _jsonable(old) for k, (old, _new) in changes.items()}}
     moved = _move_children(session, rtype, survivor, others, actor, batch.id)
     _retire(session, rtype, survivor, others, batch.id)
@@ -152,7 +152,7 @@ def undo_merge(session: Session, batch_id: str, actor: User) -> MergeResult:
     if not all(can_edit(actor, r) for r in [survivor, *others]):
         raise PermissionDenied("Only someone who may change all these records can undo this merge.")
     undo = history.open_batch(session, actor.id, "undo", rtype.name, len(others) + 1,
-                              f"Undid the merge into #{survivor.id} “{_title(rtype, survivor)}”",
+                              f"{actor.name} undid the merge into #{survivor.id} “{_title(rtype, survivor)}”",
                               {"undoes": batch.id})
     moved = _move_children_back(session, rtype, survivor, batch.id)
     for other in others:
