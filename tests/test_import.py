@@ -295,7 +295,7 @@ def test_a_file_cannot_be_imported_twice_by_accident(client, auth, app):
     run(client, imp)
     mapping = {f"col_{i}": v for i, v in imp.mapping.items()}
     response = client.post(f"/import/{imp.id}", data=mapping | {"mode": "run"})
-    assert response.status_code == 409 and "already being imported or was imported" in response.get_data(as_text=True)
+    assert response.status_code == 409 and "This file was imported already" in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count(Lead.id)).where(Lead.email == "once@only.com")) == 1
 
 

@@ -41,6 +41,9 @@ def test_the_progress_fragment_polls_until_the_job_is_done(client, auth, admin):
     job = jobs.create_job(db.session, "count", admin, "test_jobs.count_to", total=10, n=10)
     response = client.get(f"/jobs/{job.id}", headers={"HX-Request": "true"})
     assert b'hx-trigger="every 1s"' in response.data and b"<html" not in response.data
+    assert "HX-Refresh" not in response.headers
     run_job(job.id)
     response = client.get(f"/jobs/{job.id}", headers={"HX-Request": "true"})
     assert b"every 1s" not in response.data and b"100%" in response.data
+    assert response.headers["HX-Refresh"] == "true"  # the page around the bar shows the result
+    assert "HX-Refresh" not in client.get(f"/jobs/{job.id}").headers

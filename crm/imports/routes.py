@@ -101,8 +101,11 @@ def start(import_id: str):
     """Save the mapping and options, then start the dry run or the real run as a background job."""
     imp = _own(import_id)
     busy = db.session.get(Job, imp.job_id) if imp.job_id else None
-    if imp.batch_id or (busy is not None and not busy.finished):
-        return _show(imp, "This file is already being imported or was imported; upload it again to repeat.", 409)
+    if imp.batch_id:
+        return _show(imp, "This file was imported already; upload it again to repeat.", 409)
+    if busy is not None and not busy.finished:
+        running = "dry run" if busy.kind == "dry_run" else "import"
+        return _show(imp, f"The {running} of this file is still running; wait for it to finish.", 409)
     fields = set(importing.FIELDS[imp.record_type])
     imp.mapping = {str(i): v if (v := request.form.get(f"col_{i}", "")) in fields else ""
                    for i in range(len(imp.headers))}

@@ -5,7 +5,7 @@ from sqlalchemy import func, select, update
 from crm.extensions import db
 from crm.models import Job, Notification
 from crm.models.mixins import utcnow
-from crm.rendering import render
+from crm.rendering import render, wants_fragment
 
 bp = Blueprint("jobs", __name__)
 
@@ -17,7 +17,10 @@ def show_job(job_id: str):
     job = db.get_or_404(Job, job_id)
     if job.actor_id != current_user.id and not current_user.is_admin:
         abort(403)
-    return render("jobs/show.html", "job_progress", job=job)
+    response = render("jobs/show.html", "job_progress", job=job)
+    if job.finished and wants_fragment():  # the page around the bar (an import's report) is stale now
+        response.headers["HX-Refresh"] = "true"
+    return response
 
 
 @bp.get("/notifications")
