@@ -385,6 +385,8 @@ def test_choosing_an_owner_states_exactly_what_will_happen(app, auth, client):
     response = client.post("/bulk/drawer", headers=HX, data={"type": "lead", "all": "1", "action": "reassign",
                                                              "new_owner": f"user:{ana}"})
     assert "Reassign 40 leads from any owner to <strong>Ana Ruiz</strong>" in response.text
+    already = len(lead_ids(Lead.owner_id == ana))
+    assert f"{already} leads already belong to Ana Ruiz and stay as they are." in response.text
 
 
 def test_the_drawer_is_a_full_page_without_js(app, auth, client):
