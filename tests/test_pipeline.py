@@ -166,3 +166,13 @@ def test_cards_a_rep_may_not_change_have_no_handle_and_no_menu(client, auth):
     card = html[html.index(f'id="deal-{deal.id}"') - 40:]
     card = card[:card.index("</li>")]
     assert "locked" in card and "drag-handle" not in card and "Move to…" not in card
+
+
+def test_reps_get_no_selection_controls_on_the_board(client, auth):
+    auth.login("rep1@example.com")
+    page = client.get("/pipeline").get_data(as_text=True)
+    assert "matching the filter</label>" not in page and 'name="ids"' not in page
+    auth.logout()
+    auth.login("manager@example.com")
+    page = client.get("/pipeline").get_data(as_text=True)
+    assert "matching the filter</label>" in page and 'name="ids"' in page
