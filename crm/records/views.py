@@ -133,7 +133,7 @@ def _show_context(rtype: RecordType, record, form=None) -> dict:
     activities = db.session.scalars(engagement.activities_select(rtype, record.id)).all()
     notes = db.session.scalars(select(Note).where(getattr(Note, f"{rtype.name}_id") == record.id)
                                .order_by(Note.created_at.desc())).all()
-    custom = build_form(db.session, rtype, current_user, record).custom_fields
+    custom = custom_fields(db.session, rtype.name)
     return dict(rtype=rtype, record=record, form=form, timeline=history.describe(db.session, events),
                 activities=activities, notes=notes, custom_fields=custom, now=utcnow(),
                 editable=can_edit(current_user, record) and getattr(record, "converted_at", None) is None,
