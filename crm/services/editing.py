@@ -29,12 +29,17 @@ def create_record(session: Session, rtype: RecordType, values: dict, actor: User
     return record
 
 
-def update_record(session: Session, record, values: dict, actor: User,
-                  *, batch_id: str | None = None) -> dict[str, tuple]:
-    """Apply the values that differ, log one event per changed field, return the changes."""
+def require_changeable(actor: User, record) -> None:
+    """The actor may edit the record and it is out of the trash (PermissionDenied / DomainError)."""
     require_edit(actor, record)
     if record.deleted_at is not None:
         raise DomainError("This record is in the trash: restore it before changing it.")
+
+
+def update_record(session: Session, record, values: dict, actor: User,
+                  *, batch_id: str | None = None) -> dict[str, tuple]:
+    """Apply the values that differ, log one event per changed field, return the changes."""
+    require_changeable(actor, record)
     changes = diff(record, _with_team(session, territory_values(session, values, record)))
     for name, (_old, new) in changes.items():
         if name.startswith("custom."):

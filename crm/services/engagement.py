@@ -8,7 +8,7 @@ from crm.models import Activity, Note, User
 from crm.models.engagement import ACTIVITY_KINDS
 from crm.services import DomainError
 from crm.services import history
-from crm.services.permissions import require_edit
+from crm.services.editing import require_changeable
 from crm.services.record_types import RecordType
 
 
@@ -73,12 +73,10 @@ def _set_done(session: Session, rtype: RecordType, record, activity: Activity, a
 
 
 def _guard(rtype: RecordType, record, actor: User) -> None:
-    """The same rules as editing the record itself."""
-    require_edit(actor, record)
+    """The rules for editing the record itself; a converted lead is read-only as well."""
+    require_changeable(actor, record)
     if getattr(record, "converted_at", None) is not None:
         raise DomainError(f"This {rtype.label.lower()} was converted and is read-only.")
-    if record.deleted_at is not None:
-        raise DomainError("This record is in the trash: restore it before changing it.")
 
 
 def _due(raw: str | None) -> datetime | None:

@@ -26,13 +26,10 @@ REFERENCES = {
 BATCH_WORDS = {"reassign": "mass change", "change": "mass change", "delete": "mass change",
                "import": "import", "merge": "merge", "convert": "conversion", "undo": "undo",
                "restore": "restore", "territories": "territory update", "status_remove": "status removal"}
-# Admin events are logged against things that are not records (no page to link to).
-ADMIN_THINGS = {"custom_field": "custom field", "lead_status": "lead status", "team": "team",
-                "user": "user", "setting": "setting"}
-
-# What an admin event's thing is called on screen (its current name).
-ADMIN_NAMES = {"user": (User, "name"), "team": (Team, "name"), "lead_status": (LeadStatus, "name"),
-               "custom_field": (CustomField, "label")}
+# Admin events are logged against things that are not records (no page to link to): what each is
+# called, and the column holding its current name (a setting has none).
+ADMIN_THINGS = {"custom_field": ("custom field", CustomField.label), "lead_status": ("lead status", LeadStatus.name),
+                "team": ("team", Team.name), "user": ("user", User.name), "setting": ("setting", None)}
 
 
 def new_batch_id() -> str:
@@ -172,8 +169,8 @@ def _sentence(e: HistoryEvent, names: dict, batch: Batch | None) -> str:
 
 
 def _admin_sentence(e: HistoryEvent, names: dict) -> str:
-    """"added custom field “Budget code” to leads", "user #4: role changed from rep to manager"."""
-    thing = ADMIN_THINGS.get(e.record_type, e.record_type.replace("_", " "))
+    """"added custom field “Budget code” to leads", "user “Ana Ruiz”: role changed from rep to manager"."""
+    thing = ADMIN_THINGS[e.record_type][0] if e.record_type in ADMIN_THINGS else e.record_type.replace("_", " ")
     if e.kind in ("create", "delete"):
         verb, value = ("added", e.new) if e.kind == "create" else ("deleted", e.old)
         if e.record_type == "custom_field" and value and ": " in value:
@@ -219,10 +216,11 @@ def _resolve_names(session: Session, events: list[HistoryEvent]) -> dict:
         model = REFERENCES[field][0]
         for obj in session.scalars(select(model).where(model.id.in_(ids))):
             names[(field, obj.id)] = obj.name
-    for record_type, (model, column) in ADMIN_NAMES.items():
+    for record_type, (_thing, column) in ADMIN_THINGS.items():
         ids = {e.record_id for e in events if e.record_type == record_type and e.record_id}
-        if ids:
-            for rid, name in session.execute(select(model.id, getattr(model, column)).where(model.id.in_(ids))):
+        if column is not None and ids:
+            model = column.class_
+            for rid, name in session.execute(select(model.id, column).where(model.id.in_(ids))):
                 names[(record_type, rid)] = name
     gone = wanted.get("status_id", set()) - {i for f, i in names if f == "status_id"}
     if gone:  # a removed status keeps the name its admin "delete" event recorded
