@@ -22,7 +22,7 @@ from crm.services.geometry import parse_viewport, read_latlngs, select_ids, view
 from crm.services.record_types import RECORD_TYPES
 from crm.services.settings import leads_enabled
 from crm.services.territories import (
-    create_territory, delete_territory, recompute_territories, territory_size, update_territory,
+    create_territory, delete_territory, recompute_territories, require_admin, territory_size, update_territory,
 )
 
 bp = Blueprint("map", __name__, url_prefix="/map", cli_group=None)
@@ -186,12 +186,19 @@ def _map_again(draft: dict):
     return render("map/index.html", "record_rows", status=422, **_page_context(rtype, flt, draft))
 
 
+def _admins_only() -> None:
+    """Territory pages are for admins (the rule lives in the territories service)."""
+    try:
+        require_admin(current_user)
+    except PermissionDenied as error:
+        abort(403, str(error))
+
+
 @bp.route("/territories/<int:territory_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_territory(territory_id: int):
     """Rename a territory, change its owner or colour, or redraw it; records follow a new outline."""
-    if not current_user.is_admin:
-        abort(403, "Only admins can manage territories.")
+    _admins_only()
     territory = db.get_or_404(Territory, territory_id)
     form = build_territory_form(db.session, territory)
     if not form.is_submitted():
@@ -235,8 +242,7 @@ def _edited_message(name: str, edited) -> str:
 @login_required
 def remove_territory(territory_id: int):
     """GET asks to confirm; POST deletes the territory (its records go to the territory around them)."""
-    if not current_user.is_admin:
-        abort(403, "Only admins can manage territories.")
+    _admins_only()
     territory = db.get_or_404(Territory, territory_id)
     if request.method == "GET":
         back = _back(request.args.get("next", ""))

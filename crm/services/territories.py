@@ -200,7 +200,7 @@ def _s(value) -> str | None:
 
 # -- managing territories ----------------------------------------------------------------
 
-def _require_admin(actor: User) -> None:
+def require_admin(actor: User) -> None:
     if not actor.is_admin:
         raise PermissionDenied("Only admins can manage territories.")
 
@@ -233,7 +233,7 @@ def _check_owner(session: Session, owner_id: int | None, auto_assign: bool, curr
 def create_territory(session: Session, actor: User, *, name: str, area: Shape,
                      owner_id: int | None, auto_assign: bool, color: str = "#3b82f6") -> tuple[Territory, Recomputed]:
     """A new territory; the records inside it are assigned to it at once."""
-    _require_admin(actor)
+    require_admin(actor)
     name = _clean_name(session, name)
     _check_owner(session, owner_id, auto_assign)
     territory = Territory(name=name, geojson=area.to_geojson(), owner_id=owner_id,
@@ -260,7 +260,7 @@ def update_territory(session: Session, actor: User, territory: Territory, *, nam
     territory gets a new owner (or starts auto-assigning), every record in it goes to that owner,
     as if the territory had been drawn now. One batch in the feed; one event per record changed.
     """
-    _require_admin(actor)
+    require_admin(actor)
     wanted = dict(name=_clean_name(session, name, territory), owner_id=owner_id, auto_assign=auto_assign,
                   color=color or territory.color, geojson=area.to_geojson() if area else territory.geojson)
     _check_owner(session, owner_id, auto_assign, current=territory.owner_id)
@@ -355,7 +355,7 @@ def delete_territory(session: Session, actor: User, territory: Territory) -> Del
     one event per record moved (and per owner handed over by an auto-assigning territory around
     it), one batch in the feed.
     """
-    _require_admin(actor)
+    require_admin(actor)
     count = territory_size(session, territory)
     batch_id, events = history.new_batch_id(), []
     result = _recompute(session, actor, batch_id, events, _bounds(territory.geojson), territory.id,
