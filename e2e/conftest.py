@@ -14,7 +14,7 @@ from crm import create_app
 from crm.config import TestConfig
 from crm.extensions import db
 from crm.services.demo import seed_demo
-from tests.databases import on_postgres, postgres_schema
+from tests.databases import throwaway_database
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -39,10 +39,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def database_url(tmp_path):
-    if not on_postgres():
-        yield f"sqlite:///{tmp_path / 'e2e.db'}"
-        return
-    with postgres_schema() as url:
+    with throwaway_database(tmp_path / "e2e.db") as url:
         yield url
 
 

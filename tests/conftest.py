@@ -11,15 +11,12 @@ from crm.config import TestConfig
 from crm.extensions import db
 from crm.models import User
 from crm.services.demo import seed_demo
-from tests.databases import on_postgres, postgres_schema
+from tests.databases import throwaway_database
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     """A database for this worker: a SQLite file, or a throwaway PostgreSQL schema."""
-    if not on_postgres():
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-        return
-    with postgres_schema() as url:
+    with throwaway_database(tmp_path_factory.mktemp("db") / "test.db") as url:
         yield url
 
 

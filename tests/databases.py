@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -42,3 +43,13 @@ def postgres_schema() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@contextmanager
+def throwaway_database(sqlite_file: Path) -> Iterator[str]:
+    """The URL of a throwaway database: `sqlite_file`, or with TEST_DATABASE=postgresql a new schema."""
+    if not on_postgres():
+        yield f"sqlite:///{sqlite_file}"
+        return
+    with postgres_schema() as url:
+        yield url
