@@ -30,6 +30,7 @@ from crm.services.editing import create_record
 from crm.services.filters import filtered_select, parse_filter
 from crm.services.owners import resolve_owner
 from crm.services.permissions import can_view, require_edit, visible_clause
+from crm.services.bulk import count_phrase
 from crm.services.duplicates import find_similar
 from crm.services.lead_statuses import first_status
 from crm.services.record_types import CONTACT, DEAL, LEAD, ORGANIZATION
@@ -119,7 +120,7 @@ def convert_deals_job(session: Session, job: Job, *, args: list[list[str]], link
 
 
 def conversion_message(result: BulkConversion) -> str:
-    text = f"{result.converted:,} deal{'s' if result.converted != 1 else ''} converted to leads."
+    text = f"{count_phrase(result.converted, DEAL)} converted to leads."
     if result.skipped:
         text += f" {result.skipped:,} skipped (already converted or in the trash)."
     return text
@@ -230,7 +231,7 @@ def _lead_from(session: Session, deal_id: int) -> Lead | None:
 
 
 def _batch_summary(actor: User, count: int) -> str:
-    return f"{actor.name} converted {count:,} deal{'s' if count != 1 else ''} to leads"
+    return f"{actor.name} converted {count_phrase(count, DEAL)} to leads"
 
 
 def _close_batch(session: Session, batch: Batch, actor: User, converted: int) -> None:

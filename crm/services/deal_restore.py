@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session, aliased
 from crm.models import Deal, HistoryEvent, Lead, User
 from crm.models.mixins import utcnow
 from crm.services import DomainError
+from crm.services.bulk import count_phrase
 from crm.services.conversion import ATTACHED, CHUNK
 from crm.services.editing import restore_record
 from crm.services.permissions import visible_clause
-from crm.services.record_types import RecordType
+from crm.services.record_types import LEAD, RecordType
 
 NAMED = 3  # leads named in the message; more are counted
 
@@ -38,13 +39,13 @@ class LeadsBack:
             parts.append(f"Its lead {_names(self.trashed)} went back to the trash with it; its notes, emails "
                          "and open activities are back on the deal.")
         elif self.trashed:
-            parts.append(f"{_leads(self.trashed)} made from them ({_names(self.trashed)}) went back to the trash "
+            parts.append(f"{count_phrase(len(self.trashed), LEAD)} made from them ({_names(self.trashed)}) went back to the trash "
                          "with them; their notes, emails and open activities are back on the deals.")
         if self.kept and one_deal:
             parts.append(f"Its lead {_names(self.kept)} stays, with its notes and activities: it was changed "
                          "since the conversion (or is not yours to change).")
         elif self.kept:
-            parts.append(f"{_leads(self.kept)} made from them ({_names(self.kept)}) "
+            parts.append(f"{count_phrase(len(self.kept), LEAD)} made from them ({_names(self.kept)}) "
                          f"{'stay' if len(self.kept) != 1 else 'stays'}, with their notes and activities: changed "
                          "since the conversion (or not yours to change).")
         return " ".join(parts)
@@ -119,10 +120,6 @@ def _log(session: Session, lead_ids: list[int], actor: User, now: datetime, batc
 def _names(titles: list[str]) -> str:
     named = ", ".join(f"“{t}”" for t in titles[:NAMED])
     return named if len(titles) <= NAMED else f"{named} and {len(titles) - NAMED:,} more"
-
-
-def _leads(titles: list[str]) -> str:
-    return f"{len(titles):,} lead{'s' if len(titles) != 1 else ''}"
 
 
 def restore_one(session: Session, rtype: RecordType, record, actor: User) -> str:

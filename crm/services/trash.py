@@ -23,7 +23,7 @@ from crm.services.deal_restore import live_origin_deal, take_back_batch
 from crm.services.history import open_batch
 from crm.services.lead_statuses import restore_removed
 from crm.services.permissions import may_mass_change, may_purge, visible_clause
-from crm.services.record_types import RECORD_TYPES, RecordType, record_type
+from crm.services.record_types import LEAD, RECORD_TYPES, RecordType, record_type
 from crm.services.settings import enabled_types
 
 UNDO_DAYS = 7
@@ -214,7 +214,7 @@ def _duplicates_kept(session: Session, rtype: RecordType, where: list) -> int:
 
 
 def _kept_sentence(kept: int) -> str:
-    return (f"{kept:,} lead{'s' if kept != 1 else ''} stay{'s' if kept == 1 else ''} in the trash: "
+    return (f"{count_phrase(kept, LEAD)} stay{'s' if kept == 1 else ''} in the trash: "
             f"{'they' if kept != 1 else 'it'} came from deals that were restored, and restoring "
             f"{'them' if kept != 1 else 'it'} too would make duplicates.")
 
