@@ -28,6 +28,11 @@ class Pool(db.Model):
     def label(self) -> str:
         return f"Pool: {self.name} (round robin)"
 
+    @property
+    def has_active_member(self) -> bool:
+        """Someone the pool can hand a record to (inactive users are skipped)."""
+        return any(m.user.active for m in self.members)
+
     def __str__(self) -> str:
         return self.name
 

@@ -119,7 +119,7 @@ def _owner_problem(session: Session, choice: str, rtype: RecordType) -> str | No
                   else "Leads are switched on, so this form creates leads")
         return (f"{switch}; the {pool.record_type} pool “{pool.name}” cannot own {rtype.name}s: "
                 f"choose a {rtype.name} pool or a person.")
-    if not pool.active or not any(m.user.active for m in pool.members):
+    if not pool.active or not pool.has_active_member:
         return f"The pool “{pool.name}” is switched off or has no active member: choose another pool or a person."
     return None
 
