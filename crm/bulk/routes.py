@@ -28,11 +28,11 @@ from sqlalchemy import select
 
 from crm.bulk.forms import ActionRequest, BadSelection, read_action, read_selection, selection_args
 from crm.extensions import db
-from crm.models import Batch, HistoryEvent, LeadStatus, Pipeline
+from crm.models import Batch, HistoryEvent, Pipeline
 from crm.paging import paginate
 from crm.rendering import render, wants_fragment
 from crm.services import DomainError, PermissionDenied
-from crm.services import bulk
+from crm.services import bulk, lead_statuses
 from crm.services.history import describe, may_see_batch
 from crm.services.owners import choice_label, owner_choices
 from crm.services.permissions import may_mass_change, may_purge, visible_clause
@@ -149,7 +149,7 @@ def _stage_choices(name: str) -> list[tuple[str, list[tuple[int, str]]]]:
         pipelines = db.session.scalars(select(Pipeline).order_by(Pipeline.position)).all()
         return [(p.name, [(s.id, s.name) for s in p.stages]) for p in pipelines]
     if name == "lead":
-        statuses = db.session.scalars(select(LeadStatus).order_by(LeadStatus.position)).all()
+        statuses = db.session.scalars(lead_statuses.ordered()).all()
         return [("", [(s.id, s.name) for s in statuses])]
     return []
 

@@ -6,6 +6,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from crm.models import LeadStatus, Pipeline, Stage, Territory, User
+from crm.services import lead_statuses
 from crm.services.filters import Filter, conditions
 from crm.services.record_types import RecordType
 
@@ -24,7 +25,7 @@ class LegendEntry:
 def legend(session: Session, rtype: RecordType) -> list[LegendEntry]:
     """Pin colours: one per lead status or deal stage, in pipeline order."""
     if rtype.name == "lead":
-        rows = session.execute(select(LeadStatus.id, LeadStatus.name).order_by(LeadStatus.position)).all()
+        rows = session.execute(lead_statuses.ordered().with_only_columns(LeadStatus.id, LeadStatus.name)).all()
     elif rtype.name == "deal":
         rows = session.execute(select(Stage.id, Pipeline.name + ": " + Stage.name).join(Pipeline)
                                .order_by(Pipeline.position, Stage.position)).all()

@@ -9,7 +9,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from crm.form_choices import FormView, select_choices
-from crm.models import CustomField, LeadStatus, Organization, Contact, Stage, User
+from crm.models import CustomField, Organization, Contact, Stage, User
+from crm.services import lead_statuses
 from crm.services.owners import owner_choices
 from crm.services.permissions import visible_clause
 from crm.services.record_types import RecordType
@@ -141,8 +142,8 @@ def _fill_choices(session: Session, form, rtype: RecordType, viewer: User, recor
         owners.insert(0, (f"user:{record.owner_id}", record.owner.name if record.owner else "—"))
     form.owner.choices = select_choices(owners, blank="No owner")
     if hasattr(form, "status"):
-        form.status.choices = select_choices(((str(s.id), s.name) for s in session.scalars(
-            select(LeadStatus).order_by(LeadStatus.position))), blank="—")
+        form.status.choices = select_choices(((str(s.id), s.name) for s in session.scalars(lead_statuses.ordered())),
+                                             blank="—")
     if hasattr(form, "stage"):
         form.stage.choices = select_choices((str(s.id), str(s)) for s in session.scalars(
             select(Stage).join(Stage.pipeline).order_by(Stage.pipeline_id, Stage.position)))

@@ -17,7 +17,7 @@ from crm.records.forms import build_form, custom_fields, form_values
 from crm.paging import paginate
 from crm.rendering import render, wants_fragment
 from crm.services import DomainError
-from crm.services import engagement, history
+from crm.services import engagement, history, lead_statuses
 from crm.services.duplicates import find_similar
 from crm.services.deal_restore import restore_one
 from crm.services.editing import create_record, new_record_defaults, trash_record, update_record
@@ -74,7 +74,7 @@ def filter_options(rtype: RecordType) -> dict:
             model.source != "", visible_clause(model, current_user)).order_by(model.source).limit(50)).all(),
     }
     if rtype.name == "lead":
-        options["statuses"] = db.session.execute(select(LeadStatus.id, LeadStatus.name).order_by(LeadStatus.position)).all()
+        options["statuses"] = db.session.execute(lead_statuses.ordered().with_only_columns(LeadStatus.id, LeadStatus.name)).all()
     if rtype.name == "deal":
         options["pipelines"] = db.session.scalars(select(Pipeline).order_by(Pipeline.position)).all()
     return options

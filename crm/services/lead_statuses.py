@@ -25,8 +25,7 @@ REMOVE_ACTION = "status_remove"
 
 def first_status(session: Session, kind: str) -> int | None:
     """The first status of a kind ("open" for new leads, "converted" for converted ones)."""
-    return session.scalar(select(LeadStatus.id).where(LeadStatus.kind == kind)
-                          .order_by(LeadStatus.position, LeadStatus.id).limit(1))
+    return session.scalar(ordered().with_only_columns(LeadStatus.id).where(LeadStatus.kind == kind).limit(1))
 
 
 def ordered():
@@ -65,7 +64,7 @@ def update_status(session: Session, actor: User, status: LeadStatus, name: str, 
 
 def move_status(session: Session, actor: User, status: LeadStatus, step: int) -> None:
     """Swap a status with its neighbour (step -1: up, +1: down); positions are renumbered 1..n."""
-    ids = list(session.scalars(select(LeadStatus.id).order_by(LeadStatus.position, LeadStatus.id)))
+    ids = list(session.scalars(ordered().with_only_columns(LeadStatus.id)))
     here = ids.index(status.id)
     there = here + step
     if not 0 <= there < len(ids):
