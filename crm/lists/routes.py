@@ -9,7 +9,7 @@ from crm.rendering import wants_fragment
 from crm.services import DomainError
 from crm.services.filters import parse_filter
 from crm.services.record_types import RECORD_TYPES
-from crm.services.saved_lists import delete_list, save_list, visible_lists
+from crm.services.saved_lists import delete_list, list_query, save_list, visible_lists
 
 bp = Blueprint("lists", __name__, url_prefix="/lists")
 
@@ -42,8 +42,8 @@ def save():
                           shared=request.form.get("list_shared") == "1", sort=sort)
     except DomainError as error:
         flash(str(error), "error")
-        args = flt.to_args() + ([("sort", sort)] if sort else [])
-        target = url_for(f"{rtype.plural}.index") + (f"?{urlencode(args)}" if args else "")
+        query = list_query(flt, sort)
+        target = url_for(f"{rtype.plural}.index") + (f"?{query}" if query else "")
     else:
         db.session.commit()
         flash(f"Saved smart list “{saved.name}”.")

@@ -9,6 +9,11 @@ from crm.services import DomainError, PermissionDenied
 from crm.services.filters import Filter
 
 
+def list_query(flt: Filter, sort: str = "") -> str:
+    """The filter and sort order as the query string of the list's URL."""
+    return urlencode(flt.to_args() + ([("sort", sort)] if sort else []))
+
+
 def save_list(session: Session, owner: User, name: str, record_type: str, flt: Filter,
               shared: bool, sort: str = "") -> SavedList:
     """Save the filter (and the list's sort order) under a name unique among the owner's lists."""
@@ -21,8 +26,7 @@ def save_list(session: Session, owner: User, name: str, record_type: str, flt: F
                                                       func.lower(SavedList.name) == name.lower()))
     if taken:
         raise DomainError(f"You already have a smart list called “{name}”: choose another name.")
-    args = flt.to_args() + ([("sort", sort)] if sort else [])
-    saved = SavedList(name=name, record_type=record_type, query=urlencode(args),
+    saved = SavedList(name=name, record_type=record_type, query=list_query(flt, sort),
                       owner_id=owner.id, team_id=owner.team_id, shared=shared and owner.team_id is not None)
     session.add(saved)
     return saved
