@@ -30,6 +30,7 @@ def create_app(config: type = Config, **overrides) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from crm.extensions import csrf, db, limiter, login_manager, migrate
     from crm.database import configure_sqlite
+    from crm.i18n import babel, select_locale
     from crm import tasks
     from crm import models
 
@@ -37,6 +38,7 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

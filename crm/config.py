@@ -17,6 +17,8 @@ class Config:
     RATELIMIT_ENABLED = True
     HUEY_IMMEDIATE = os.environ.get("HUEY_IMMEDIATE", "") == "1"
     REDIS_URL = os.environ.get("REDIS_URL", "")
+    BABEL_DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "en")
+    BABEL_DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "UTC")
 
 
 class TestConfig(Config):
