@@ -441,8 +441,8 @@ def test_chunks_cover_the_whole_set_exactly_once(app, admin):
 
 
 def test_a_fault_half_way_shows_a_clear_message_and_changes_nothing(app, auth, client, monkeypatch):
-    monkeypatch.setattr(bulk, "CHUNK_SIZE", 5)
-    monkeypatch.setattr(bulk, "FAULT_HOOK", lambda chunk: (_ for _ in ()).throw(Boom("half-way")))
+    monkeypatch.setattr(bulk.engine, "CHUNK_SIZE", 5)
+    monkeypatch.setattr(bulk.engine, "FAULT_HOOK", lambda chunk: (_ for _ in ()).throw(Boom("half-way")))
     before = lead_ids(Lead.deleted_at.is_(None))
     auth.login()
     response = apply(client, headers=HX, type="lead", all="1", action="delete", confirm="DELETE", count="40")

@@ -267,7 +267,7 @@ def test_the_owner_is_resolved_once_and_used_for_contact_and_deal(app, admin, mo
         calls.append(choice)
         return next(members)
 
-    monkeypatch.setattr("crm.services.conversion.resolve_owner", next_member)
+    monkeypatch.setattr("crm.services.conversion.lead_to_customer.resolve_owner", next_member)
     result = convert_lead(db.session, lead, admin, LeadPlan(owner="pool:1", stage_id=first_stage().id))
     assert calls == ["pool:1"]
     assert result.contact.owner_id == result.deal.owner_id == result.organization.owner_id == user("rep2@example.com").id

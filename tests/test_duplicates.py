@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from crm.extensions import db
 from crm.models import Contact, Lead, LeadStatus, Organization
 from crm.models.mixins import utcnow
-from crm.services import duplicates
+from crm.services.duplicates import matching
 from crm.services.duplicates import (
     company_domain, duplicate_groups, find_similar, normalize_email, normalize_phone,
 )
@@ -142,8 +142,8 @@ def test_duplicate_groups_are_kept_until_the_records_change(app, admin, rep):
 
 def test_duplicate_groups_compare_only_within_blocks(app, admin, monkeypatch):
     calls = []
-    real = duplicates.compare
-    monkeypatch.setattr(duplicates, "compare", lambda *args: calls.append(1) or real(*args))
+    real = matching.compare
+    monkeypatch.setattr(matching, "compare", lambda *args: calls.append(1) or real(*args))
     duplicate_groups(db.session, "lead", admin)
     leads = db.session.scalar(select(func.count(Lead.id)))
     assert len(calls) < leads * (leads - 1) / 2 / 10

@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session, aliased
 from crm.models import Deal, HistoryEvent, Lead, User
 from crm.models.mixins import utcnow
 from crm.services import DomainError
-from crm.services.bulk import count_phrase
 from crm.services.conversion import ATTACHED, CHUNK
 from crm.services.editing import restore_record
 from crm.services.permissions import visible_clause
 from crm.services.record_types import LEAD, RecordType
+from crm.services.wording import count_phrase
 
 NAMED = 3  # leads named in the message; more are counted
 

@@ -25,10 +25,11 @@ from crm.models import HistoryEvent, Job, LeadStatus, Pipeline, Stage, User
 from crm.models.mixins import utcnow
 from crm.models.pools import ImportJob, ImportMapping, Pool
 from crm.services import DomainError, history, jobs, pools
-from crm.services.bulk import Change, count_phrase
+from crm.services.bulk import Change
 from crm.services.editing import new_record_defaults, update_record
 from crm.services.owners import parse_choice
 from crm.services.record_types import RECORD_TYPES, RecordType
+from crm.services.wording import count_phrase
 
 CHUNK = 1000
 SAMPLE = 256 * 1024

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from crm.models import Batch, Lead, LeadStatus, User
 from crm.services import DomainError, history
-from crm.services.bulk import Change, Outcome, begin_write, count_phrase, run_steps
+from crm.services.bulk import Change, Outcome, begin_write, run_steps
 from crm.services.record_types import record_type
+from crm.services.wording import count_phrase
 
 KINDS = ("open", "converted", "lost")
 REQUIRED_KINDS = ("open", "converted")  # conversion and new leads need one of each

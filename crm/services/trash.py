@@ -18,13 +18,14 @@ from crm.extensions import db
 from crm.models import Batch, HistoryEvent, Lead, User
 from crm.models.mixins import utcnow
 from crm.services import DomainError, PermissionDenied
-from crm.services.bulk import PICK, Change, Outcome, begin_write, count_phrase, pick, run, run_steps
+from crm.services.bulk import PICK, Change, Outcome, begin_write, pick, run, run_steps
 from crm.services.deal_restore import live_origin_deal, take_back_batch
 from crm.services.history import open_batch
 from crm.services.lead_statuses import restore_removed
 from crm.services.permissions import may_mass_change, may_purge, visible_clause
 from crm.services.record_types import LEAD, RECORD_TYPES, RecordType, record_type
 from crm.services.settings import enabled_types
+from crm.services.wording import count_phrase
 
 UNDO_DAYS = 7
 UNDOABLE = ("reassign", "change", "delete", "import", "status_remove")

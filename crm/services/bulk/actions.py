@@ -1,0 +1,112 @@
+"""The three mass-change actions: reassign, change stage/status, delete (admins and managers)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import Column, Integer, Table, func, insert, literal, not_, or_, select
+from sqlalchemy.orm import Session
+
+from crm.models import LeadStatus, Stage, User
+from crm.models.mixins import utcnow
+from crm.services import DomainError, PermissionDenied
+from crm.services import owners
+from crm.services.bulk.engine import PICK, SCRATCH, Change, Outcome, run, scratch_table
+from crm.services.bulk.selection import Selection
+from crm.services.permissions import may_mass_change, may_purge
+from crm.services.wording import count_phrase
+
+WORDS = {"reassign": "REASSIGN", "change": "CHANGE", "delete": "DELETE"}
+ASSIGN = Table("bulk_assign", SCRATCH, Column("id", Integer, primary_key=True),
+               Column("owner_id", Integer), Column("team_id", Integer))
+
+
+def reassign(session: Session, sel: Selection, choice: str, *, expected: int | None,
+             chunk_size: int | None = None, fault: Callable[[int], None] | None = None) -> Outcome:
+    """Give every record of the set a new owner (team follows owner); a pool spreads them."""
+    _guard(sel.viewer, "reassign")
+    owner, team, prepare = _owner_plan(session, sel, choice)
+    label = owners.choice_label(session, choice)
+    change = Change("reassign", {"owner_id": owner, "team_id": team},
+                    phrase=lambda n: f"reassigned {count_phrase(n, sel.rtype)} to {label}",
+                    params={"owner": choice, "owner_label": label}, prepare=prepare)
+    outcome = run(session, sel.rtype, sel.viewer, sel.conditions(), change, expected=expected,
+                  chunk_size=chunk_size, fault=fault)
+    same = outcome.selected - outcome.changed
+    if same and outcome.changed:
+        outcome.message += f" {count_phrase(same, sel.rtype)} already belonged to {label} and stayed as they were."
+    elif not outcome.changed:
+        outcome.message = f"Nothing to change: {'the' if same != 1 else 'that'} {count_phrase(same, sel.rtype)} already belonged to {label}."
+    return outcome
+
+
+def _owner_plan(session: Session, sel: Selection, choice: str):
+    """New owner/team as SQL: one user for all (literals), or per record from the owner service (pools)."""
+    kind, _ident = owners.parse_choice(choice)
+    if kind is None:
+        raise DomainError("Choose the new owner.")
+    model = sel.rtype.model
+    if kind == "user":
+        user = owners.resolve_owner(session, choice, sel.viewer, sel.rtype.name)
+        return literal(user.id, Integer), literal(user.team_id, Integer), None
+
+    def spread(s: Session) -> None:
+        scratch_table(s, ASSIGN)
+        assigned = owners.resolve_owner_bulk(s, choice, sel.viewer, sel.rtype.name,
+                                             select(PICK.c.id).order_by(PICK.c.id)).subquery()
+        s.execute(insert(ASSIGN).from_select(
+            ["id", "owner_id", "team_id"],
+            select(assigned.c.record_id, assigned.c.owner_id, User.team_id)
+            .select_from(assigned).outerjoin(User, User.id == assigned.c.owner_id)))
+        if sel.viewer.role != "admin":
+            bad = s.scalar(select(func.count()).select_from(ASSIGN).join(User, User.id == ASSIGN.c.owner_id)
+                           .where(or_(User.team_id.is_distinct_from(sel.viewer.team_id), not_(User.active))))
+            if bad:
+                raise DomainError("That pool hands records to people outside your team.")
+
+    def per_record(column):
+        return select(column).where(ASSIGN.c.id == model.id).scalar_subquery()
+
+    return per_record(ASSIGN.c.owner_id), per_record(ASSIGN.c.team_id), spread
+
+
+def change_stage(session: Session, sel: Selection, stage_id: int | None, *, expected: int | None,
+                 chunk_size: int | None = None, fault: Callable[[int], None] | None = None) -> Outcome:
+    """Move every deal to a pipeline stage, or every lead to a lead status."""
+    _guard(sel.viewer, "change")
+    name = sel.rtype.name
+    if name not in ("deal", "lead"):
+        raise DomainError(f"{sel.rtype.plural.capitalize()} have no stage or status to change.")
+    target = session.get(Stage if name == "deal" else LeadStatus, stage_id) if stage_id else None
+    if target is None:
+        raise DomainError(f"Choose the new {'stage' if name == 'deal' else 'status'}.")
+    if name == "deal":
+        fields = {"stage_id": literal(target.id, Integer), "pipeline_id": literal(target.pipeline_id, Integer)}
+        label, what = f"{target.pipeline.name}: {target.name}", "stage"
+    else:
+        fields, label, what = {"status_id": literal(target.id, Integer)}, target.name, "status"
+    change = Change("change", fields,
+                    phrase=lambda n: f"changed the {what} of {count_phrase(n, sel.rtype)} to {label}",
+                    params={what: target.id, "label": label})
+    outcome = run(session, sel.rtype, sel.viewer, sel.conditions(), change, expected=expected,
+                  chunk_size=chunk_size, fault=fault)
+    if not outcome.changed:
+        outcome.message = f"Nothing to change: the {count_phrase(outcome.selected, sel.rtype)} already have the {what} {label}."
+    return outcome
+
+
+def delete(session: Session, sel: Selection, *, expected: int | None,
+           chunk_size: int | None = None, fault: Callable[[int], None] | None = None) -> Outcome:
+    """Move every record of the set to the trash (soft delete); restore from /trash or Undo."""
+    _guard(sel.viewer, "delete")
+    now = utcnow()
+    change = Change("delete", extra={"deleted_at": now}, kind="delete",
+                    phrase=lambda n: f"deleted {count_phrase(n, sel.rtype)}")
+    return run(session, sel.rtype, sel.viewer, sel.conditions(), change, expected=expected,
+               chunk_size=chunk_size, fault=fault, now=now)
+
+
+def _guard(viewer: User, action: str) -> None:
+    if not may_mass_change(viewer):
+        raise PermissionDenied("Only admins and managers can make mass changes.")
+    if action == "delete" and not may_purge(viewer):
+        raise PermissionDenied("Only admins can delete records in bulk.")
