@@ -52,7 +52,7 @@ e2e-postgres: setup chromium
 	TEST_DATABASE=postgresql $(PY) -m pytest -n $(WORKERS) -q e2e
 
 bench: setup
-	$(PY) -m crm.bench $(ONLY)
+	$(PY) -m crm.bench $(if $(DB),--db $(DB)) $(if $(N),--leads $(N)) $(ONLY)
 
 clean:
 	rm -rf $(VENV) static/node_modules .pytest_cache

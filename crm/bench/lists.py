@@ -18,7 +18,7 @@ def filtered_leads_list(bench: Bench) -> list[Result]:
     app_s = timed(lambda: client.get(url, headers={"HX-Request": "true"}), repeat=5)
     sql = text("""
         SELECT lead.*, u.name, s.name FROM lead
-        LEFT JOIN user u ON u.id = lead.owner_id LEFT JOIN lead_status s ON s.id = lead.status_id
+        LEFT JOIN "user" u ON u.id = lead.owner_id LEFT JOIN lead_status s ON s.id = lead.status_id
         WHERE lead.deleted_at IS NULL AND lead.owner_id = :owner
           AND (lower(lead.title) LIKE '%nordic%' OR lower(lead.person_name) LIKE '%nordic%'
                OR lower(lead.company_name) LIKE '%nordic%' OR lower(lead.email) LIKE '%nordic%'

@@ -60,7 +60,7 @@ def _add_deals(prefix: str, n: int) -> list[int]:
     ids = db.session.scalars(select(Deal.id).where(Deal.title.like(f"{prefix} %"))).all()
     db.session.execute(insert(Note), [dict(deal_id=i, body="bench note", created_at=now) for i in ids])
     db.session.execute(text("""INSERT INTO activity (deal_id, kind, subject, due_at, done, created_at)
-                               SELECT id, 'call', 'Bench call', :due, 0, :now FROM deal WHERE title LIKE :p"""),
+                               SELECT id, 'call', 'Bench call', :due, FALSE, :now FROM deal WHERE title LIKE :p"""),
                        {"due": now, "now": now, "p": f"{prefix} %"})
     db.session.commit()
     return ids
@@ -82,7 +82,7 @@ HAND_WRITTEN = [
     """UPDATE email_message SET lead_id = (SELECT lead_id FROM conv WHERE conv.deal_id = email_message.deal_id),
        deal_id = NULL WHERE deal_id IN (SELECT deal_id FROM conv)""",
     """UPDATE activity SET lead_id = (SELECT lead_id FROM conv WHERE conv.deal_id = activity.deal_id), deal_id = NULL
-       WHERE done = 0 AND deal_id IN (SELECT deal_id FROM conv)""",
+       WHERE done = FALSE AND deal_id IN (SELECT deal_id FROM conv)""",
     "UPDATE deal SET deleted_at = :now WHERE id IN (SELECT deal_id FROM conv)",
     """INSERT INTO history_event (record_type, record_id, actor_id, at, kind, field, old, new)
        SELECT 'lead', lead_id, :actor, :now, 'create', NULL, NULL, NULL FROM conv
