@@ -4,7 +4,7 @@ Python code marks user-visible text with `_` (translated now), `_l` (translated 
 constants, form labels, error messages raised from services) and `ngettext` (plurals). Templates
 get `_`, `gettext` and `ngettext` from Flask-Babel's Jinja extension.
 """
-from flask import request
+from flask import has_request_context, request
 from flask_babel import Babel, gettext as _, lazy_gettext as _l, ngettext
 from flask_login import current_user
 
@@ -17,7 +17,10 @@ __all__ = ["LANGUAGES", "RIGHT_TO_LEFT", "babel", "select_locale", "_", "_l", "n
 
 
 def select_locale() -> str | None:
-    """The signed-in user's language, else the browser's best match, else DEFAULT_LOCALE."""
+    """The signed-in user's language, else the browser's best match, else DEFAULT_LOCALE (also for
+    work outside a request: background jobs, commands)."""
+    if not has_request_context():
+        return None
     chosen = getattr(current_user, "locale", None)
     if chosen in LANGUAGES:
         return chosen

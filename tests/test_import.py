@@ -101,6 +101,18 @@ def test_rejected_rows_download_with_an_error_column_and_neutralized_formulas(cl
     assert "not an email address" in rows[1][-1]
 
 
+def test_the_rejects_file_keeps_the_error_column_last_and_aligned_for_short_and_long_rows(client, auth, app):
+    auth.login()
+    imp = upload(client, "Title,Email,Phone\nShort only\nLong,long@x.com,+46,extra,more\n,missing@title.com,\n")
+    run(client, imp)
+    rows = list(csv.reader(io.StringIO(client.get(f"/import/{imp.id}/rejects.csv").get_data(as_text=True))))
+    assert rows[0] == ["Title", "Email", "Phone", "", "", "error"]
+    assert {len(r) for r in rows} == {6}
+    assert rows[1][:3] == ["Short only", "", ""] and "1 cells but the header has 3" in rows[1][-1]
+    assert rows[2][:5] == ["Long", "long@x.com", "'+46", "extra", "more"] and "5 cells" in rows[2][-1]
+    assert rows[3][1] == "missing@title.com" and "no title" in rows[3][-1]
+
+
 def test_wrong_encoding_and_semicolons_are_detected(client, auth, app):
     auth.login()
     text = "Name;Email;City\nJörg Müller;jorg@mueller.de;Köln\nAnaïs Sébastien;anais@seb.fr;Besançon\n" * 20
@@ -136,11 +148,11 @@ def test_detection_reads_utf8_bom_files_and_western_windows_exports(tmp_path, da
 
 
 def test_detection_keeps_utf8_when_the_sample_ends_inside_a_character(tmp_path, monkeypatch):
-    from crm.services import importing
-    monkeypatch.setattr(importing, "SAMPLE", 45)
+    from crm.services.importing import detect, reading
+    monkeypatch.setattr(reading, "SAMPLE", 45)
     path = tmp_path / "file.csv"
     path.write_bytes(("Name;Email\n" + "Jösé Müller;jose@example.com\n" * 3).encode())
-    assert importing.detect(path).encoding == "utf_8"
+    assert detect(path).encoding == "utf_8"
 
 
 def test_a_short_latin1_file_imports_its_accents_intact(client, auth, app):

@@ -61,7 +61,7 @@ def upload():
         return _index(f"{file.filename}: {error}", 422)
     imp = ImportJob(id=import_id, actor_id=current_user.id, record_type=record_type, filename=file.filename[:255],
                     path=str(path), encoding=fmt.encoding, delimiter=fmt.delimiter, headers=fmt.headers,
-                    row_count=fmt.rows, mapping=importing.guess_mapping(db.session, record_type, fmt.headers))
+                    row_count=fmt.rows, width=fmt.width, mapping=importing.guess_mapping(db.session, record_type, fmt.headers))
     db.session.add(imp)
     db.session.commit()
     return redirect(url_for("imports.show", import_id=imp.id), code=303)
@@ -91,7 +91,7 @@ def _show(imp: ImportJob, error: str | None = None, status: int = 200):
     job = db.session.get(Job, imp.job_id) if imp.job_id else None
     rtype = RECORD_TYPES[imp.record_type]
     return render("imports/show.html", "import_page", status=status, imp=imp, job=job, rtype=rtype, error=error,
-                  fields=[(f, importing.LABELS[f]) for f in importing.FIELDS[imp.record_type]],
+                  fields=importing.field_choices(imp.record_type),
                   owners=owner_choices(db.session, current_user, imp.record_type),
                   policies=importing.DUPLICATE_POLICIES)
 
@@ -106,9 +106,8 @@ def start(import_id: str):
     if busy is not None and not busy.finished:
         running = "dry run" if busy.kind == "dry_run" else "import"
         return _show(imp, f"The {running} of this file is still running; wait for it to finish.", 409)
-    fields = set(importing.FIELDS[imp.record_type])
-    imp.mapping = {str(i): v if (v := request.form.get(f"col_{i}", "")) in fields else ""
-                   for i in range(len(imp.headers))}
+    imp.mapping = importing.clean_mapping(imp.record_type, imp.headers,
+                                          {i: request.form.get(f"col_{i}", "") for i in range(len(imp.headers))})
     owner, policy = request.form.get("owner", ""), request.form.get("duplicates", "skip")
     if owner and owner not in dict(owner_choices(db.session, current_user, imp.record_type)):
         return _show(imp, "Choose an owner from the list.", 422)
@@ -117,7 +116,7 @@ def start(import_id: str):
     dry = request.form.get("mode") != "run"
     job = jobs.create_job(db.session, "dry_run" if dry else "import", current_user,
                           "crm.services.importing.run_import", total=imp.row_count, import_id=imp.id, dry_run=dry)
-    imp.job_id = job.id
+    imp.job_id, job.link = job.id, url_for("imports.show", import_id=imp.id)
     db.session.commit()
     run_job(job.id)
     return redirect(url_for("imports.show", import_id=imp.id), code=303)

@@ -106,6 +106,7 @@ class ImportJob(db.Model):
     delimiter: Mapped[str] = mapped_column(String(4))
     headers: Mapped[list] = mapped_column(JSON, default=list)
     row_count: Mapped[int] = mapped_column(default=0)
+    width: Mapped[int] = mapped_column(default=0, server_default="0")  # cells in the widest row
     mapping: Mapped[dict] = mapped_column(JSON, default=dict)
     owner_choice: Mapped[str] = mapped_column(String(40), default="")
     duplicates: Mapped[str] = mapped_column(String(10), default="skip")  # skip | update | create

@@ -1,0 +1,81 @@
+"""Writing a chunk of classified rows: new records inserted set-based with their history, matches updated."""
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from crm.models import HistoryEvent, User
+from crm.models.mixins import utcnow
+from crm.services import pools
+from crm.services.bulk import Change
+from crm.services.wording import count_phrase
+from crm.services.editing import new_record_defaults, update_record
+from crm.services.owners import parse_choice
+from crm.services.record_types import RecordType
+
+
+def write(session: Session, rtype: RecordType, actor: User, batch_id: str, default_owner: str,
+          outcomes: list) -> None:
+    """Insert the chunk's new records (owners from the pool in row order), update the matched ones."""
+    creates = [o for o in outcomes if o.action == "create"]
+    owner_ids = _owners(session, [o.owner or default_owner for o in creates], actor, rtype)
+    teams = dict(session.execute(select(User.id, User.team_id)).all())
+    if creates:
+        defaults = new_record_defaults(session, rtype) | {"source": "Import"}
+        rows = [o.values | {k: v for k, v in defaults.items() if not o.values.get(k)}
+                | {"owner_id": owner, "team_id": teams.get(owner)} for o, owner in zip(creates, owner_ids)]
+        ids = _insert_rows(session, rtype.model.__table__, rows)
+        now = utcnow()
+        session.execute(insert(HistoryEvent.__table__), [
+            {"record_type": rtype.name, "record_id": rid, "actor_id": actor.id, "kind": "create",
+             "batch_id": batch_id, "at": now} for rid in ids])
+    for o in outcomes:
+        if o.action == "update":
+            changes = o.values
+            if o.owner:
+                changes = changes | {"owner_id": _owners(session, [o.owner], actor, rtype)[0]}
+            update_record(session, session.get(rtype.model, o.existing), changes, actor, batch_id=batch_id)
+
+
+def _insert_rows(session: Session, table, rows: list[dict]) -> list[int]:
+    """Core multi-row INSERT ... RETURNING id, one statement per set of keys (rows differ in columns)."""
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    ids: list[int] = []
+    for group in groups.values():
+        ids += session.scalars(insert(table).returning(table.c.id), group).all()
+    return ids
+
+
+def _owners(session: Session, choices: list[str], actor: User, rtype: RecordType) -> list[int | None]:
+    """User ids for owner choices; each pool's turns for the chunk are reserved in one statement."""
+    result: list[int | None] = []
+    per_pool: dict[int, list[int]] = {}
+    for choice in choices:
+        kind, ident = parse_choice(choice)
+        if kind == "pool":
+            per_pool.setdefault(ident, []).append(len(result))
+        result.append(ident if kind == "user" else actor.id if kind is None else None)
+    for pool_id, positions in per_pool.items():
+        pools.get_pool(session, pool_id, rtype.name)
+        for position, user_id in zip(positions, pools.take_turns(session, pool_id, len(positions))):
+            result[position] = user_id
+    return result
+
+
+def undo_change(batch, rtype: RecordType, now) -> tuple:
+    """The first step of undoing an import batch: the mass-change engine's Change and the extra
+    conditions that move the records the import CREATED to the trash (restorable from there).
+
+    The records it UPDATED get their previous values back in the second step, the one every undo
+    of field changes shares (`trash._undo_steps`, from the batch's "update" history events). An
+    import writes plain columns only (the mapping offers no custom fields), so there is no
+    `custom` JSON to put back.
+    """
+    model = rtype.model
+    created = select(HistoryEvent.record_id).where(HistoryEvent.batch_id == batch.id,
+                                                   HistoryEvent.record_type == rtype.name,
+                                                   HistoryEvent.kind == "create")
+    change = Change("undo", extra={"deleted_at": now}, kind="delete",
+                    phrase=lambda n: f"moved the {count_phrase(n, rtype)} it created to the trash",
+                    params={"undoes": batch.id})
+    return change, [model.id.in_(created), model.deleted_at.is_(None)]
