@@ -260,3 +260,34 @@ def test_a_refused_territory_keeps_its_outline_until_it_is_saved(page: Page, liv
     page.get_by_label("Territory name").fill("Reykjavik area")
     page.get_by_role("button", name="Save territory").click()
     expect(page.locator(".messages")).to_contain_text("Territory “Reykjavik area” saved: 6 records are in it")
+
+
+HOSTILE = "T\"'><img src=x onerror=alert(1)>"
+
+
+def test_a_hostile_title_stays_text_in_the_pick_list_tooltip_and_popup(page: Page, live_server, app_db, city_cluster):
+    """A rep's lead titled like markup shows as those characters wherever the map shows it; no script runs."""
+    hostile_id = next(iter(city_cluster))
+    with app_db():
+        db.session.execute(update(Lead).where(Lead.id == hostile_id).values(title=HOSTILE))
+        db.session.commit()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    login(page, live_server, "manager@example.com")
+    open_map(page, live_server)
+    with page.expect_response(re.compile(r"/points\?")):
+        page.evaluate("([lat, lng]) => document.getElementById('map').leafletMap.setView([lat, lng], 13)",
+                      list(REYKJAVIK))
+    with app_db():
+        lat, lng = db.session.execute(select(Lead.lat, Lead.lng).where(Lead.id == hostile_id)).one()
+    page.mouse.click(*screen_point(page, lat, lng))
+    popup = page.locator(".leaflet-popup-content")
+    expect(popup.get_by_role("link", name=HOSTILE)).to_be_visible()  # the popup
+    expect(popup.get_by_role("link", name="Open lead")).to_have_attribute("href", f"/leads/{hostile_id}")
+
+    page.get_by_role("button", name="Select in view").click()
+    expect(page.locator("#lasso-picks")).to_contain_text(HOSTILE)  # the pick list
+    page.mouse.move(*screen_point(page, lat, lng))
+    expect(page.locator(".leaflet-tooltip")).to_have_text(re.compile(re.escape(HOSTILE)))  # the tooltip
+    assert page.locator("img[src='x']").count() == 0
+    assert dialogs == []

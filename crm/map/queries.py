@@ -5,14 +5,17 @@ from dataclasses import dataclass
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
+from crm.i18n import _, _l
 from crm.models import LeadStatus, Pipeline, Stage, Territory, User
 from crm.services import lead_statuses
 from crm.services.filters import Filter, conditions
 from crm.services.record_types import RecordType
+from crm.templating import money
 
 PALETTE = ["#2563eb", "#f59e0b", "#16a34a", "#dc2626", "#7c3aed", "#0891b2", "#db2777",
            "#65a30d", "#ea580c", "#4b5563", "#0d9488", "#9333ea", "#b45309", "#1e40af"]
 MAP_TYPES = ("leads", "deals", "contacts")
+OPEN_RECORD = {"lead": _l("Open lead"), "deal": _l("Open deal"), "contact": _l("Open contact")}
 
 
 @dataclass
@@ -64,3 +67,26 @@ def territory_layers(session: Session) -> list[dict]:
     return [{"id": t.id, "name": t.name, "color": t.color, "owner": owner or "",
              "auto_assign": t.auto_assign, "geojson": json.loads(t.geojson) if t.geojson else None}
             for t, owner in rows]
+
+
+def popup_content(rtype: RecordType, record, url: str) -> dict:
+    """A pin's popup: title, link and key fields as (label, value) text pairs."""
+    fields: list[tuple[str, str]] = []
+    if rtype.name == "lead":
+        contact = ", ".join(p for p in (record.person_name, record.company_name) if p)
+        if contact:
+            fields.append((_("Contact"), contact))
+        fields.append((_("Status"), record.status.name if record.status else "—"))
+    elif rtype.name == "deal":
+        fields.append((_("Stage"), record.stage.name))
+    elif rtype.name == "contact" and record.job_title:
+        fields.append((_("Job title"), record.job_title))
+    if getattr(record, "organization", None) is not None:
+        fields.append((_("Organization"), record.organization.name))
+    if getattr(record, "value", None) is not None:
+        fields.append((_("Value"), money(record.value, getattr(record, "currency", "EUR") or "EUR")))
+    fields.append((_("Owner"), record.owner.name if record.owner else _("No owner")))
+    place = ", ".join(p for p in (record.city, record.country) if p)
+    fields.append((_("Place"), place or "—"))
+    return {"title": getattr(record, rtype.title_column), "url": url, "fields": fields,
+            "open": str(OPEN_RECORD[rtype.name])}

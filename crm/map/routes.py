@@ -5,13 +5,15 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import click
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_login import current_user, login_required
-from jinja2_fragments.flask import render_block, render_blocks
+from jinja2_fragments.flask import render_blocks
 from werkzeug.datastructures import MultiDict
 from sqlalchemy import select
 
 from crm.extensions import db
 from crm.map.forms import build_territory_form, owner_id
-from crm.map.queries import MAP_TYPES, category_column, legend, location_counts, territory_layers
+from crm.map.queries import (
+    MAP_TYPES, category_column, legend, location_counts, popup_content, territory_layers,
+)
 from crm.models import Territory, User
 from crm.records.views import filter_options, get_visible
 from crm.rendering import render, wants_fragment
@@ -105,10 +107,10 @@ def points(plural: str):
 @bp.get("/<plural>/<int:record_id>/popup")
 @login_required
 def popup(plural: str, record_id: int):
-    """The popup of one pin: key fields and a link to the record."""
+    """The popup of one pin as JSON (title, key fields, link); map.js inserts it as text."""
     rtype = _rtype(plural)
     record = get_visible(rtype, record_id)
-    return render_block("map/index.html", "pin_popup", rtype=rtype, record=record)
+    return jsonify(popup_content(rtype, record, url_for(rtype.endpoint, record_id=record.id)))
 
 
 @bp.post("/<plural>/lasso")

@@ -121,7 +121,7 @@
         var m = L.circleMarker([p[1], p[2]], { radius: 7, weight: 1.5, color: "#fff",
                                                fillColor: colors[p[3]] || "#2563eb", fillOpacity: 0.95 });
         m.recordId = p[0];
-        m.bindPopup("Loading…", { maxWidth: 260 });
+        m.bindPopup(textNode("span", s.config.messages.loading), { maxWidth: 260 });
         m.on("popupopen", function () { fillPopup(s, m); });
         return m;
       });
@@ -129,8 +129,9 @@
     } else if (data.mode === "clusters") {
       data.clusters.forEach(function (c) {
         var size = c[2] < 100 ? "small" : c[2] < 1000 ? "medium" : "large";
-        var icon = L.divIcon({ html: "<div><span>" + c[2].toLocaleString() + "</span></div>",
-                               className: "marker-cluster marker-cluster-" + size, iconSize: [40, 40] });
+        var inner = document.createElement("div");
+        inner.appendChild(textNode("span", c[2].toLocaleString()));
+        var icon = L.divIcon({ html: inner, className: "marker-cluster marker-cluster-" + size, iconSize: [40, 40] });
         var marker = L.marker([c[0], c[1]], { icon: icon, title: c[2] + " records", keyboard: true });
         marker.on("click", function () {
           var box = c[3];
@@ -143,9 +144,33 @@
 
   function fillPopup(s, marker) {
     var url = s.config.popup.replace("/0/popup", "/" + marker.recordId + "/popup");
-    fetch(url, { headers: { "HX-Request": "true" } })
-      .then(function (r) { return r.ok ? r.text() : "This record is not available."; })
-      .then(function (html) { marker.setPopupContent(html); });
+    fetch(url, { headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .catch(function () { return null; })
+      .then(function (data) {
+        marker.setPopupContent(data ? popupContent(data) : textNode("span", s.config.messages.unavailable));
+      });
+  }
+
+  // Everything from the server goes into the page as text (DOM nodes), never as HTML.
+  function textNode(tag, text, className) {
+    var node = document.createElement(tag);
+    node.textContent = text;
+    if (className) node.className = className;
+    return node;
+  }
+
+  function popupContent(data) {
+    var box = textNode("div", "", "pin-popup");
+    var title = box.appendChild(textNode("p", "", "popup-title"));
+    title.appendChild(textNode("a", data.title)).href = data.url;
+    var list = box.appendChild(document.createElement("dl"));
+    data.fields.forEach(function (field) {
+      list.appendChild(textNode("dt", field[0]));
+      list.appendChild(textNode("dd", field[1]));
+    });
+    box.appendChild(textNode("a", data.open, "button")).href = data.url;
+    return box;
   }
 
   // -- territories ------------------------------------------------------------------------
@@ -233,7 +258,7 @@
       var ring = L.circleMarker([+box.dataset.lat, +box.dataset.lng], { radius: 11, weight: 3,
                                                                        color: "#111827", fill: false });
       ring.pick = box;
-      ring.bindTooltip(box.parentNode.textContent.trim());
+      ring.bindTooltip(textNode("span", box.parentNode.textContent.trim().replace(/\s+/g, " ")));
       ring.on("click", function () {
         box.checked = !box.checked;
         box.dispatchEvent(new Event("change", { bubbles: true }));
