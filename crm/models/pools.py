@@ -12,13 +12,20 @@ POOL_RECORD_TYPES = ("lead", "contact", "deal")
 
 
 class Pool(db.Model):
-    """Hands records to its members in turn; `cursor` is the number of turns taken so far."""
+    """Hands records to its members in turn; `cursor` is the number of turns taken so far.
+
+    `rotation` (user ids) and `rotation_turn` say who gets which turn: turn `rotation_turn` goes to
+    rotation[0], the next to rotation[1], and so on around. When the members change, the next
+    reservation starts a new rotation with the person who was next in line (crm/services/pools.py).
+    """
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
     record_type: Mapped[str] = mapped_column(String(20), default="lead")
     active: Mapped[bool] = mapped_column(default=True)
     cursor: Mapped[int] = mapped_column(default=0)
+    rotation_turn: Mapped[int] = mapped_column(default=1, server_default="1")
+    rotation: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     members: Mapped[list["PoolMember"]] = relationship(
@@ -27,11 +34,6 @@ class Pool(db.Model):
     @property
     def label(self) -> str:
         return f"Pool: {self.name} (round robin)"
-
-    @property
-    def has_active_member(self) -> bool:
-        """Someone the pool can hand a record to (inactive users are skipped)."""
-        return any(m.user.active for m in self.members)
 
     def __str__(self) -> str:
         return self.name

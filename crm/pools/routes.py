@@ -63,7 +63,7 @@ def _page(pool: Pool, status: int = 200):
     candidates = db.session.scalars(select(User).where(User.active, User.id.not_in(members_ids) if members_ids else True)
                                     .order_by(User.name)).all()
     return render("pools/show.html", "pool_page", status=status, pool=pool, candidates=candidates,
-                  preview=pools.preview(db.session, pool, 10),
+                  preview=pools.preview(db.session, pool, 10), skipped=pools.skipped_members(db.session, pool),
                   week=pools.counts_since(db.session, pool.id, pools.week_start()),
                   today=pools.counts_since(db.session, pool.id, pools.day_start()))
 

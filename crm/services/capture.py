@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from crm.models import Note, Pipeline, Role, Stage, User
 from crm.models.pools import CaptureForm, Pool
-from crm.services import DomainError, history
+from crm.services import DomainError, history, pools
 from crm.services.editing import create_record
 from crm.services.owners import check_assignable, parse_choice, resolve_owner_id
 from crm.services.record_types import DEAL, LEAD, RecordType
@@ -119,7 +119,7 @@ def _owner_problem(session: Session, choice: str, rtype: RecordType) -> str | No
                   else "Leads are switched on, so this form creates leads")
         return (f"{switch}; the {pool.record_type} pool “{pool.name}” cannot own {rtype.name}s: "
                 f"choose a {rtype.name} pool or a person.")
-    if not pool.active or not pool.has_active_member:
+    if not pool.active or not pools.can_take_records(session, pool):
         return f"The pool “{pool.name}” is switched off or has no active member: choose another pool or a person."
     return None
 

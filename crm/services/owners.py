@@ -21,7 +21,7 @@ def owner_choices(session: Session, viewer: User, record_type: str) -> list[tupl
     choices = [(f"user:{u.id}", u.name) for u in session.scalars(stmt)]
     if may_use_pools(viewer):
         choices += [(f"pool:{p.id}", p.label) for p in pools.pools_for(session, record_type)
-                    if p.has_active_member and _pool_fits_team(p, viewer)]
+                    if pools.can_take_records(session, p) and _pool_fits_team(p, viewer)]
     return choices
 
 

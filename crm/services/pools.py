@@ -1,11 +1,17 @@
 """Round-robin distribution pools: one shared pointer per pool, advanced atomically.
 
-A pool's schedule is its eligible members (active users, under today's cap) in member order,
-expanded by weight with smooth weighted round robin (A A B -> A B A). Turn t goes to
-schedule[(t - 1) % len(schedule)]. Taking n turns is ONE statement,
-`UPDATE pool SET cursor = cursor + n ... RETURNING cursor`, so concurrent callers never share or
-skip a turn; each turn is logged in pool_turn (daily caps, weekly counts). When a member reaches
-their daily cap mid-way, the remaining turns use the schedule without them (a new "segment").
+A pool's schedule is its eligible members (active users who may open the pool's record type,
+under today's cap) in member order, expanded by weight with smooth weighted round robin
+(A A B -> A B A). The pool stores a *rotation*: turn `rotation_turn` goes to rotation[0], the next
+to rotation[1], and so on around. When the eligible members change (someone joins, leaves, is
+moved, re-weighted, switched off or reaches a cap), the next reservation starts a new rotation
+with the person who was next in line, so nobody loses or gains a turn by it and counts stay within
+one of each other (equal weights).
+
+Taking n turns is ONE statement, `UPDATE pool SET cursor = cursor + n ... RETURNING cursor,
+rotation`, so concurrent callers never share or skip a turn, and the rotation a caller continues
+is the one the previous caller left (the UPDATE holds the pool row until commit). Each turn is
+logged in pool_turn (daily caps, weekly counts).
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,22 +19,46 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, case, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
-from crm.models import User
+from crm.i18n import _l
+from crm.models import Team, User
 from crm.models.mixins import utcnow
 from crm.models.pools import Pool, PoolMember, PoolTurn
 from crm.services import DomainError
+from crm.services.record_types import RECORD_TYPES
+from crm.services.settings import works_with
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """Turn `turn` goes to order[0], turn + 1 to order[1], ... wrapping around (user ids)."""
+
+    turn: int
+    order: tuple[int, ...]
+
+    def owner(self, turn: int) -> int:
+        return self.order[(turn - self.turn) % len(self.order)]
+
+    def starting_at(self, turn: int) -> "Rotation":
+        """The same assignment of turns, written from `turn` on."""
+        k = (turn - self.turn) % len(self.order)
+        return Rotation(turn, self.order[k:] + self.order[:k])
+
+    def same_as(self, other: "Rotation | None") -> bool:
+        """Both give every turn to the same person."""
+        return (other is not None and len(other.order) == len(self.order)
+                and self.starting_at(other.turn).order == other.order)
 
 
 @dataclass
 class Segment:
-    """Turns first_turn .. first_turn + count - 1 follow `schedule` (user ids)."""
+    """Turns first_turn .. first_turn + count - 1 follow `rotation`."""
 
     first_turn: int
     count: int
-    schedule: list[int]
+    rotation: Rotation
 
     def owner(self, turn: int) -> int:
-        return self.schedule[(turn - 1) % len(self.schedule)]
+        return self.rotation.owner(turn)
 
 
 @dataclass
@@ -46,11 +76,12 @@ class _Member:
 def get_pool(session: Session, pool_id: int, record_type: str | None = None) -> Pool:
     pool = session.get(Pool, pool_id)
     if pool is None:
-        raise DomainError("That distribution pool does not exist.")
+        raise DomainError(_l("That distribution pool does not exist."))
     if not pool.active:
-        raise DomainError(f"The pool {pool.name} is switched off.")
+        raise DomainError(_l("The pool %(name)s is switched off.", name=pool.name))
     if record_type is not None and pool.record_type != record_type:
-        raise DomainError(f"The pool {pool.name} distributes {pool.record_type}s, not {record_type}s.")
+        raise DomainError(_l("The pool %(name)s distributes %(kind)s, not %(other)s.", name=pool.name,
+                             kind=_plural(pool.record_type), other=_plural(record_type)))
     return pool
 
 
@@ -69,10 +100,15 @@ def reserve(session: Session, pool_id: int, n: int) -> list[Segment]:
     """Advance the pointer by n in ONE statement, then plan and log those n turns."""
     if n <= 0:
         return []
-    end = session.execute(
-        update(Pool).where(Pool.id == pool_id).values(cursor=Pool.cursor + n).returning(Pool.cursor)
-    ).scalar_one()
-    segments = plan(session, pool_id, end - n + 1, n)
+    end, rotation_turn, order = session.execute(
+        update(Pool).where(Pool.id == pool_id).values(cursor=Pool.cursor + n)
+        .returning(Pool.cursor, Pool.rotation_turn, Pool.rotation)).one()
+    stored = Rotation(rotation_turn, tuple(order)) if order else None
+    segments, rotation = plan(session, pool_id, end - n + 1, n, stored)
+    if not rotation.same_as(stored):  # the members changed: remember who is next from now on
+        session.execute(update(Pool).where(Pool.id == pool_id)
+                        .values(rotation_turn=rotation.turn, rotation=list(rotation.order))
+                        .execution_options(synchronize_session=False))
     _log_turns(session, pool_id, segments, n)
     return segments
 
@@ -93,48 +129,99 @@ def _log_turns(session: Session, pool_id: int, segments: list[Segment], n: int) 
                literal(utcnow()))))
 
 
-def plan(session: Session, pool_id: int, first_turn: int, n: int) -> list[Segment]:
-    """Who gets turns first_turn.. (n of them), without writing anything."""
-    members = _members(session, pool_id)
+def plan(session: Session, pool_id: int, first_turn: int, n: int,
+         stored: Rotation | None) -> tuple[list[Segment], Rotation]:
+    """Who gets turns first_turn.. (n of them), continuing `stored`, without writing anything.
+
+    Returns the segments and the rotation the last of them follows.
+    """
+    pool = session.get(Pool, pool_id)
+    members = _members(session, pool)
     segments: list[Segment] = []
-    turn, left = first_turn, n
+    rotation, turn, left = stored, first_turn, n
     while left > 0:
         eligible = [m for m in members if m.room > 0]
         if not eligible:
-            name = session.get(Pool, pool_id).name
-            raise DomainError(f"Everyone in the pool {name} has reached their daily cap"
-                              if members else f"The pool {name} has no active members.")
-        schedule = weighted_schedule([(m.user_id, m.weight) for m in eligible])
-        count = _turns_until_someone_is_full(eligible, schedule, turn, left)
-        segments.append(Segment(turn, count, schedule))
+            raise DomainError(_l("Everyone in the pool %(name)s has reached their daily cap", name=pool.name)
+                              if members else _l("The pool %(name)s has no active members who can take %(kind)s.",
+                                                 name=pool.name, kind=_plural(pool.record_type)))
+        rotation = _continue(rotation, weighted_schedule([(m.user_id, m.weight) for m in eligible]), turn)
+        count = _turns_until_someone_is_full(eligible, rotation, turn, left)
+        segments.append(Segment(turn, count, rotation))
         turn, left = turn + count, left - count
-    return segments
+    return segments, rotation
 
 
-def _turns_until_someone_is_full(eligible: list[_Member], schedule: list[int], turn: int, left: int) -> int:
+def _continue(rotation: Rotation | None, schedule: list[int], turn: int) -> Rotation:
+    """The rotation from `turn` on: the stored one while the schedule is the same, else the new
+    schedule starting with whoever was next in line (or the first still there after them)."""
+    if rotation is None:  # a pool's first turn: turn t goes to schedule[t - 1]
+        return Rotation(1, tuple(schedule)).starting_at(turn)
+    current = rotation.starting_at(turn)
+    if _is_cyclic_shift(current.order, tuple(schedule)):
+        return current
+    staying = set(schedule)
+    next_in_line = next((uid for uid in current.order if uid in staying), None)
+    start = schedule.index(next_in_line) if next_in_line is not None else 0
+    return Rotation(turn, tuple(schedule[start:] + schedule[:start]))
+
+
+def _is_cyclic_shift(order: tuple[int, ...], schedule: tuple[int, ...]) -> bool:
+    return len(order) == len(schedule) and any(order == schedule[k:] + schedule[:k] for k in range(len(schedule)))
+
+
+def _turns_until_someone_is_full(eligible: list[_Member], rotation: Rotation, turn: int, left: int) -> int:
     by_user = {m.user_id: m for m in eligible}
     if all(m.cap is None for m in eligible):
         return left
     for i in range(left):
-        member = by_user[schedule[(turn + i - 1) % len(schedule)]]
+        member = by_user[rotation.owner(turn + i)]
         member.used_today += 1
         if member.room <= 0:
             return i + 1
     return left
 
 
-def _members(session: Session, pool_id: int) -> list[_Member]:
-    """Eligible members in order, with today's turns counted only where a cap makes it matter."""
-    used_today = (select(func.count()).where(PoolTurn.pool_id == pool_id, PoolTurn.user_id == PoolMember.user_id,
+def _members(session: Session, pool: Pool) -> list[_Member]:
+    """Eligible members in order (active, may open the pool's record type), with today's turns
+    counted only where a cap makes it matter."""
+    used_today = (select(func.count()).where(PoolTurn.pool_id == pool.id, PoolTurn.user_id == PoolMember.user_id,
                                              PoolTurn.at >= day_start())
                   .correlate(PoolMember).scalar_subquery())
     rows = session.execute(
         select(PoolMember.user_id, PoolMember.weight, PoolMember.daily_cap,
                case((PoolMember.daily_cap.is_(None), 0), else_=used_today))
         .join(User, User.id == PoolMember.user_id)
-        .where(PoolMember.pool_id == pool_id, User.active)
+        .where(PoolMember.pool_id == pool.id, User.active, works_with(session, pool.record_type))
         .order_by(PoolMember.position, PoolMember.id)).all()
     return [_Member(uid, max(weight, 1), cap, used) for uid, weight, cap, used in rows]
+
+
+def can_take_records(session: Session, pool: Pool) -> bool:
+    """Someone in the pool can be handed a record (active, and may open the pool's record type)."""
+    return bool(_members(session, pool))
+
+
+def skipped_members(session: Session, pool: Pool) -> dict[int, str]:
+    """Members the pool passes over, by user id, with the reason the pool page shows."""
+    able = {m.user_id for m in _members(session, pool)}
+    reasons = {}
+    for m in pool.members:
+        if m.user_id in able:
+            continue
+        if not m.user.active:
+            reasons[m.user_id] = _l("inactive")
+        else:
+            team = session.get(Team, m.user.team_id) if m.user.team_id else None
+            kind = _plural(pool.record_type)
+            reasons[m.user_id] = (_l("cannot open %(kind)s: they are switched off for team %(team)s",
+                                     kind=kind, team=team.name) if team is not None and not team.leads_enabled
+                                  else _l("cannot open %(kind)s: they are switched off", kind=kind))
+    return reasons
+
+
+def _plural(record_type: str) -> str:
+    return RECORD_TYPES[record_type].plural
 
 
 def weighted_schedule(weights: list[tuple[int, int]]) -> list[int]:
@@ -184,8 +271,9 @@ def _owner_expression(segments: list[Segment], rn):
     base = segments[0].first_turn
     whens = []
     for s in segments:
-        slot = (rn + (base - 2)) % len(s.schedule)  # row rn takes turn base + rn - 1
-        pick = case({i: uid for i, uid in enumerate(s.schedule)}, value=slot)
+        order = s.rotation.starting_at(s.first_turn).order
+        slot = (rn + (base - 1 - s.first_turn)) % len(order)  # row rn takes turn base + rn - 1
+        pick = case({i: uid for i, uid in enumerate(order)}, value=slot)
         whens.append((rn <= s.first_turn - base + s.count, pick))
     return case(*whens)
 
@@ -194,8 +282,9 @@ def _owner_expression(segments: list[Segment], rn):
 
 def preview(session: Session, pool: Pool, count: int = 10) -> list[User]:
     """The next `count` owners, as the pointer stands now (nothing is reserved)."""
+    stored = Rotation(pool.rotation_turn, tuple(pool.rotation)) if pool.rotation else None
     try:
-        segments = plan(session, pool.id, pool.cursor + 1, count)
+        segments, _rotation = plan(session, pool.id, pool.cursor + 1, count, stored)
     except DomainError:
         return []
     ids = [s.owner(t) for s in segments for t in range(s.first_turn, s.first_turn + s.count)]

@@ -1,4 +1,5 @@
 """Global settings and the "use leads" switch (global, then per team)."""
+from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from crm.models import Setting, Team, User
@@ -22,6 +23,15 @@ def leads_enabled(session: Session, user: User | None = None) -> bool:
         return False
     team = session.get(Team, user.team_id) if user is not None and user.team_id else None
     return team.leads_enabled if team else True
+
+
+def works_with(session: Session, record_type: str) -> ColumnElement[bool]:
+    """SQL over User: who may open records of this type (leads can be off globally or per team)."""
+    if record_type != "lead":
+        return true()
+    if get_setting(session, "use_leads", "yes") != "yes":
+        return false()
+    return or_(User.team_id.is_(None), User.team_id.in_(select(Team.id).where(Team.leads_enabled)))
 
 
 def enabled_types(session: Session, user: User | None) -> dict[str, RecordType]:
