@@ -15,7 +15,7 @@ from crm.services import DomainError
 from crm.services.api_tokens import issue_token, user_for_token
 from crm.services.editing import create_record
 from crm.services.filters import filtered_select, parse_filter
-from crm.services.owners import resolve_owner
+from crm.services.owners import assign
 from crm.services.permissions import can_view
 from crm.services.record_types import RECORD_TYPES
 from crm.services.settings import LEADS_OFF, enabled_types
@@ -94,7 +94,8 @@ def show_record(plural: str, record_id: int):
 
 @bp.post("/<plural>")
 def create(plural: str):
-    """Create a record; `owner` is an owner choice ("user:3", or a pool once pools exist)."""
+    """Create a record; `owner` is an owner choice: "user:3", "user:ana@example.com", "pool:2" or
+    "pool:Inbound EU" (the pool's next member gets it)."""
     viewer = _viewer(write=True)
     rtype = _type(plural, viewer)
     payload = request.get_json(silent=True)
@@ -107,13 +108,13 @@ def create(plural: str):
     if not str(payload.get(title, "")).strip():
         return _error(422, f"{title} is required.", fields=[title])
     try:
-        owner = resolve_owner(db.session, str(payload.pop("owner", "") or f"user:{viewer.id}"), viewer, rtype.name)
-        values = payload | {"owner_id": owner.id if owner else None}
+        owner = assign(db.session, str(payload.pop("owner", "") or f"user:{viewer.id}"), viewer, rtype.name)
+        values = payload | {"owner_id": owner.user.id if owner.user else None}
         if rtype.name == "deal":
             values |= _stage(values.pop("stage", None))
         else:
             values.pop("stage", None)
-        record = create_record(db.session, rtype, values, viewer)
+        record = create_record(db.session, rtype, values, viewer, owner_via=owner.via)
     except DomainError as error:
         db.session.rollback()
         return _error(422, str(error))

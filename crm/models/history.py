@@ -20,6 +20,7 @@ class HistoryEvent(db.Model):
     old: Mapped[str | None] = mapped_column(Text)
     new: Mapped[str | None] = mapped_column(Text)
     batch_id: Mapped[str | None] = mapped_column(ForeignKey("batch.id"), index=True)
+    via: Mapped[str | None] = mapped_column(String(40))  # what chose the new value: "pool:3"
 
     actor: Mapped[User | None] = relationship()
 

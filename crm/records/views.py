@@ -22,6 +22,7 @@ from crm.services.duplicates import find_similar
 from crm.services.deal_restore import restore_one
 from crm.services.editing import create_record, new_record_defaults, trash_record, update_record
 from crm.services.filters import filtered_select, parse_filter
+from crm.services.owners import via_of
 from crm.services.permissions import can_edit, can_view, visible_clause
 from crm.services.record_types import RecordType
 from crm.services.related import related_records
@@ -151,7 +152,7 @@ def new_record(rtype: RecordType):
     if form.validate_on_submit():
         try:
             record = create_record(db.session, rtype, form_values(db.session, form, rtype, current_user),
-                                   current_user)
+                                   current_user, owner_via=via_of(form.owner.data))
         except DomainError as error:
             form.owner.errors.append(str(error))
         else:
@@ -181,7 +182,7 @@ def edit_record(rtype: RecordType, record_id: int):
     if form.validate_on_submit():
         try:
             changes = update_record(db.session, record, form_values(db.session, form, rtype, current_user, record),
-                                    current_user)
+                                    current_user, owner_via=via_of(form.owner.data))
         except DomainError as error:
             form.owner.errors.append(str(error))
         else:

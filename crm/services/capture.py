@@ -14,7 +14,7 @@ from crm.models import Note, Pipeline, Role, Stage, User
 from crm.models.pools import CaptureForm, Pool
 from crm.services import DomainError, history, pools
 from crm.services.editing import create_record
-from crm.services.owners import check_assignable, parse_choice, resolve_owner_id
+from crm.services.owners import Assignment, assign, check_assignable, parse_choice
 from crm.services.record_types import DEAL, LEAD, RecordType
 from crm.services.settings import leads_enabled
 
@@ -71,8 +71,10 @@ def submit(session: Session, form: CaptureForm, values: dict) -> Submission:
     if existing is not None:
         _attach(session, rtype, existing, form, values)
         return Submission(rtype.name, existing, created=False)
-    owner_id, refused = _owner(session, form, rtype)
-    record = create_record(session, rtype, _record_values(session, rtype, form, values) | {"owner_id": owner_id}, None)
+    owner, refused = _owner(session, form, rtype)
+    owner_id = owner.user.id if owner.user else None
+    record = create_record(session, rtype, _record_values(session, rtype, form, values) | {"owner_id": owner_id}, None,
+                           owner_via=owner.via)
     if refused:
         history.log(session, rtype.name, record.id, None, "assign", field="owner_id", old=form.owner_choice,
                     new=f"Web form “{form.name}”: {refused} The {rtype.name} went to {_name(session, owner_id)} instead.")
@@ -155,17 +157,17 @@ def _record_values(session: Session, rtype: RecordType, form: CaptureForm, value
     return common | {"pipeline_id": stage.pipeline_id, "stage_id": stage.id}
 
 
-def _owner(session: Session, form: CaptureForm, rtype: RecordType) -> tuple[int | None, str | None]:
+def _owner(session: Session, form: CaptureForm, rtype: RecordType) -> tuple[Assignment, str | None]:
     """The form's owner or the pool's next member, and None; when that owner cannot take the record
     (a lead pool while the form makes deals, an inactive person), the first active admin (the one who
     looks after the web forms and hands records on) and the reason. A submission is never lost."""
     try:
-        return resolve_owner_id(session, form.owner_choice, None, rtype.name), None
+        return assign(session, form.owner_choice, None, rtype.name), None
     except DomainError as error:
         reason = _owner_problem(session, form.owner_choice, rtype) or str(error)
         current_app.logger.warning("Capture form %s: owner %r not used: %s", form.slug, form.owner_choice, reason)
         fallback = _fallback_owner(session)
-        return (fallback.id if fallback else None), reason
+        return Assignment(fallback), reason
 
 
 def _fallback_owner(session: Session) -> User | None:

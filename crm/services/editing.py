@@ -17,7 +17,8 @@ def new_record_defaults(session: Session, rtype: RecordType) -> dict:
 
 
 def create_record(session: Session, rtype: RecordType, values: dict, actor: User | None,
-                  *, batch_id: str | None = None):
+                  *, batch_id: str | None = None, owner_via: str | None = None):
+    """Insert a record and log its creation; an owner a pool chose (`owner_via` "pool:2") is logged too."""
     values = territory_values(session, values)
     values |= {k: v for k, v in new_record_defaults(session, rtype).items() if values.get(k) is None}
     record = rtype.model(**_with_team(session, values))
@@ -25,7 +26,11 @@ def create_record(session: Session, rtype: RecordType, values: dict, actor: User
         record.owner_id, record.team_id = actor.id, actor.team_id
     session.add(record)
     session.flush()
-    history.log(session, rtype.name, record.id, actor.id if actor else None, "create", batch_id=batch_id)
+    actor_id = actor.id if actor else None
+    history.log(session, rtype.name, record.id, actor_id, "create", batch_id=batch_id)
+    if owner_via and record.owner_id:
+        history.log(session, rtype.name, record.id, actor_id, "update", field="owner_id", new=record.owner_id,
+                    batch_id=batch_id, via=owner_via)
     return record
 
 
@@ -37,8 +42,9 @@ def require_changeable(actor: User, record) -> None:
 
 
 def update_record(session: Session, record, values: dict, actor: User,
-                  *, batch_id: str | None = None) -> dict[str, tuple]:
-    """Apply the values that differ, log one event per changed field, return the changes."""
+                  *, batch_id: str | None = None, owner_via: str | None = None) -> dict[str, tuple]:
+    """Apply the values that differ, log one event per changed field (a new owner with the pool
+    that chose them, `owner_via`), return the changes."""
     require_changeable(actor, record)
     changes = diff(record, _with_team(session, territory_values(session, values, record)))
     for name, (_old, new) in changes.items():
@@ -49,7 +55,7 @@ def update_record(session: Session, record, values: dict, actor: User,
     if changes:
         session.flush()
         history.log_changes(session, record_type_of(record).name, record.id, actor.id, changes,
-                            batch_id=batch_id)
+                            batch_id=batch_id, owner_via=owner_via)
     return changes
 
 

@@ -7,8 +7,10 @@ from sqlalchemy import Select, and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from crm.models import (
-    Batch, Contact, CustomField, HistoryEvent, LeadStatus, MergeLink, Organization, Pipeline, Role, Stage, Team, Territory, User,
+    Batch, Contact, CustomField, HistoryEvent, LeadStatus, MergeLink, Organization, Pipeline, Pool, Role, Stage, Team,
+    Territory, User,
 )
+from crm.i18n import _
 from crm.services.permissions import visible_clause
 from crm.services.record_types import RECORD_TYPES, RecordType
 
@@ -37,16 +39,19 @@ def new_batch_id() -> str:
 
 
 def log(session: Session, record_type: str, record_id: int, actor_id: int | None, kind: str,
-        field: str | None = None, old=None, new=None, batch_id: str | None = None) -> None:
+        field: str | None = None, old=None, new=None, batch_id: str | None = None,
+        via: str | None = None) -> None:
     session.execute(insert(HistoryEvent).values(
         record_type=record_type, record_id=record_id, actor_id=actor_id, kind=kind, field=field,
-        old=_text(old), new=_text(new), batch_id=batch_id, at=utcnow()))
+        old=_text(old), new=_text(new), batch_id=batch_id, via=via, at=utcnow()))
 
 
 def log_changes(session: Session, record_type: str, record_id: int, actor_id: int | None,
-                changes: dict[str, tuple], batch_id: str | None = None) -> None:
+                changes: dict[str, tuple], batch_id: str | None = None, owner_via: str | None = None) -> None:
+    """One "update" event per changed field; `owner_via` ("pool:2") says what chose a new owner."""
     rows = [dict(record_type=record_type, record_id=record_id, actor_id=actor_id, kind="update",
-                 field=name, old=_text(old), new=_text(new), batch_id=batch_id, at=utcnow())
+                 field=name, old=_text(old), new=_text(new), batch_id=batch_id, at=utcnow(),
+                 via=owner_via if name in ("owner_id", "team_id") else None)
             for name, (old, new) in changes.items()]
     if rows:
         session.execute(insert(HistoryEvent), rows)
@@ -189,6 +194,8 @@ def _field_change(e: HistoryEvent, names: dict) -> str:
     if e.field.startswith("custom."):
         label = e.field.removeprefix("custom.").replace("_", " ")
     old, new = (_display(e.field, v, names) for v in (e.old, e.new))
+    if new is not None and e.field == "owner_id" and ("via", e.via) in names:
+        new = _("%(owner)s (pool %(pool)s)", owner=new, pool=names[("via", e.via)])
     if old is None:
         return f"{label} set to {new}"
     if new is None:
@@ -222,6 +229,10 @@ def _resolve_names(session: Session, events: list[HistoryEvent]) -> dict:
             model = column.class_
             for rid, name in session.execute(select(model.id, column).where(model.id.in_(ids))):
                 names[(record_type, rid)] = name
+    pool_ids = {int(e.via.removeprefix("pool:")) for e in events if (e.via or "").startswith("pool:")}
+    if pool_ids:
+        names |= {("via", f"pool:{pid}"): name for pid, name in session.execute(
+            select(Pool.id, Pool.name).where(Pool.id.in_(pool_ids)))}
     gone = wanted.get("status_id", set()) - {i for f, i in names if f == "status_id"}
     if gone:  # a removed status keeps the name its admin "delete" event recorded
         for rid, name in session.execute(select(HistoryEvent.record_id, HistoryEvent.old).where(

@@ -1,14 +1,27 @@
 """Owner resolution: the one place that turns an owner choice ("user:3" or "pool:2") into a user.
 
 Every entry point (record forms, mass change, import, web capture, conversion, API) calls this
-module, so a pool's shared pointer is advanced the same way everywhere.
+module, so a pool's shared pointer is advanced the same way everywhere. Choices may also name
+their pool or user ("pool:Inbound EU", "user:ana@example.com"), as integrations write them.
 """
-from sqlalchemy import Select, literal, select
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import Session
 
+from crm.i18n import _l
 from crm.models import Role, User
+from crm.models.pools import Pool
 from crm.services import DomainError
 from crm.services import pools
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Who gets a record, and what chose them ("pool:3" when it was a pool's turn; history says so)."""
+
+    user: User | None
+    via: str | None = None
 
 
 def owner_choices(session: Session, viewer: User, record_type: str) -> list[tuple[str, str]]:
@@ -37,27 +50,27 @@ def may_use_pools(viewer: User | None) -> bool:
     return viewer is None or viewer.role in (Role.ADMIN, Role.MANAGER)
 
 
-def resolve_owner(session: Session, choice: str, viewer: User | None, record_type: str) -> User | None:
-    """The user a record gets for an owner choice ("user:3", "3", "pool:2" or ""), checked against rules.
+def assign(session: Session, choice: str, viewer: User | None, record_type: str) -> Assignment:
+    """The user a record gets for an owner choice ("user:3", "3", "pool:2", "pool:Inbound EU" or
+    ""), checked against the rules, and the pool whose turn it was.
 
     A pool choice takes the pool's next turn (the pointer advances), so call it once per record.
     `viewer` None means the system (a public form, an integration) and skips the viewer's limits.
     """
-    kind, ident = parse_choice(choice)
+    kind, ident = parse_choice(canonical_choice(session, choice))
     if kind is None:
-        return None
+        return Assignment(None)
     if kind == "pool":
         _check_pool(session, ident, viewer, record_type)
-        return session.get(User, pools.next_member(session, ident))
+        return Assignment(session.get(User, pools.next_member(session, ident)), f"pool:{ident}")
     user = session.get(User, ident)
     check_assignable(user, viewer)
-    return user
+    return Assignment(user)
 
 
-def resolve_owner_id(session: Session, choice: str, viewer: User | None, record_type: str) -> int | None:
-    """resolve_owner for callers that only need the id (API, integrations, services)."""
-    owner = resolve_owner(session, choice, viewer, record_type)
-    return owner.id if owner else None
+def resolve_owner(session: Session, choice: str, viewer: User | None, record_type: str) -> User | None:
+    """`assign` for callers that need only the user."""
+    return assign(session, choice, viewer, record_type).user
 
 
 def resolve_owner_bulk(session: Session, choice: str, viewer: User | None, record_type: str,
@@ -69,7 +82,7 @@ def resolve_owner_bulk(session: Session, choice: str, viewer: User | None, recor
     once and use the result in the same transaction (e.g. UPDATE ... FROM and history INSERT ...
     SELECT) BEFORE the update changes which ids `ids` selects (or pass a fixed id list).
     """
-    kind, ident = parse_choice(choice)
+    kind, ident = parse_choice(canonical_choice(session, choice))
     if kind == "pool":
         _check_pool(session, ident, viewer, record_type)
         return pools.spread_select(session, ident, ids)
@@ -91,6 +104,34 @@ def parse_choice(choice: str | None) -> tuple[str | None, int]:
     if kind not in ("", "user", "pool") or not raw.isdigit():
         raise DomainError(f"Unknown owner {choice!r}.")
     return kind or "user", int(raw)
+
+
+def canonical_choice(session: Session, choice: str | None) -> str:
+    """A choice naming its pool or user ("pool:Inbound EU", "user:ana@example.com") as ids
+    ("pool:2", "user:3"); other choices unchanged. DomainError when nothing has that name."""
+    choice = (choice or "").strip()
+    kind, sep, name = choice.partition(":")
+    name = name.strip()
+    if not sep or not name or name.isdigit() or kind not in ("pool", "user"):
+        return choice
+    if kind == "pool":
+        ident = session.scalar(select(Pool.id).where(func.lower(Pool.name) == name.lower()))
+        if ident is None:
+            raise DomainError(_l("There is no distribution pool called “%(name)s”.", name=name))
+    else:
+        ident = session.scalar(select(User.id).where(func.lower(User.email) == name.lower()))
+        if ident is None:
+            raise DomainError(_l("There is no user with the email “%(email)s”.", email=name))
+    return f"{kind}:{ident}"
+
+
+def via_of(choice: str | None) -> str | None:
+    """What an owner choice leaves in history beside the owner: "pool:2" for a pool, else None."""
+    try:
+        kind, ident = parse_choice(choice)
+    except DomainError:
+        return None
+    return f"pool:{ident}" if kind == "pool" else None
 
 
 def choice_label(session: Session, choice: str) -> str:

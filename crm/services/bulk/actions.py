@@ -6,7 +6,8 @@ from collections.abc import Callable
 from sqlalchemy import Column, Integer, Table, func, insert, literal, not_, or_, select
 from sqlalchemy.orm import Session
 
-from crm.models import LeadStatus, Stage, User
+from crm.i18n import _, ngettext
+from crm.models import LeadStatus, Pool, Stage, User
 from crm.models.mixins import utcnow
 from crm.services import DomainError, PermissionDenied
 from crm.services import owners
@@ -28,11 +29,14 @@ def reassign(session: Session, sel: Selection, choice: str, *, expected: int | N
     label = owners.choice_label(session, choice)
     change = Change("reassign", {"owner_id": owner, "team_id": team},
                     phrase=lambda n: f"reassigned {count_phrase(n, sel.rtype)} to {label}",
-                    params={"owner": choice, "owner_label": label}, prepare=prepare)
+                    params={"owner": choice, "owner_label": label}, prepare=prepare,
+                    via=owners.via_of(choice))
     outcome = run(session, sel.rtype, sel.viewer, sel.conditions(), change, expected=expected,
                   chunk_size=chunk_size, fault=fault)
     same = outcome.selected - outcome.changed
-    if same and outcome.changed:
+    if prepare is not None:
+        outcome.message = _spread_message(session, sel, choice, outcome)
+    elif same and outcome.changed:
         outcome.message += f" {count_phrase(same, sel.rtype)} already belonged to {label} and stayed as they were."
     elif not outcome.changed:
         outcome.message = f"Nothing to change: {'the' if same != 1 else 'that'} {count_phrase(same, sel.rtype)} already belonged to {label}."
@@ -67,6 +71,21 @@ def _owner_plan(session: Session, sel: Selection, choice: str):
         return select(column).where(ASSIGN.c.id == model.id).scalar_subquery()
 
     return per_record(ASSIGN.c.owner_id), per_record(ASSIGN.c.team_id), spread
+
+
+def _spread_message(session: Session, sel: Selection, choice: str, outcome: Outcome) -> str:
+    """How a pool spread the set: "Reassigned through the pool Inbound EU: 53 leads: Ana Ruiz 17, ..."."""
+    counts = session.execute(select(User.name, func.count()).select_from(ASSIGN)
+                             .join(User, User.id == ASSIGN.c.owner_id).group_by(User.name).order_by(User.name)).all()
+    spread = ", ".join(f"{name} {n:,}" for name, n in counts)
+    _kind, pool_id = owners.parse_choice(choice)
+    message = _("Reassigned through the pool %(pool)s — %(records)s: %(spread)s.",
+                pool=session.get(Pool, pool_id).name, records=count_phrase(outcome.selected, sel.rtype), spread=spread)
+    same = outcome.selected - outcome.changed
+    if same:
+        message += " " + ngettext("%(num)s of them already belonged to the member whose turn it was.",
+                                  "%(num)s of them already belonged to the member whose turn it was.", same)
+    return message
 
 
 def change_stage(session: Session, sel: Selection, stage_id: int | None, *, expected: int | None,

@@ -58,6 +58,7 @@ class Change:
     phrase: Callable[[int], str] = lambda n: ""  # "reassigned 12 leads to Ana Ruiz"
     params: dict = field(default_factory=dict)
     prepare: Callable[[Session], None] | None = None  # runs once the set is frozen (pools)
+    via: str | None = None  # what chose the new values ("pool:2"), kept on each history event
 
 
 @dataclass
@@ -192,14 +193,15 @@ def _log(session: Session, rtype: RecordType, actor: User | None, batch_id: str,
     model = rtype.model
     head = [literal(rtype.name, String), model.id, literal(actor.id if actor else None, Integer),
             literal(now), literal(change.kind, String)]
-    names = ["record_type", "record_id", "actor_id", "at", "kind", "field", "old", "new", "batch_id"]
+    names = ["record_type", "record_id", "actor_id", "at", "kind", "field", "old", "new", "batch_id", "via"]
+    tail = [literal(batch_id, String), literal(change.via, String)]
     if change.kind != "update":
         rows = select(*head, literal(None, String), literal(None, String), literal(None, String),
-                      literal(batch_id, String)).where(*where)
+                      *tail).where(*where)
         session.execute(insert(HistoryEvent).from_select(names, rows))
         return
     for name, new in change.fields.items():
         column = getattr(model, name)
         rows = select(*head, literal(name, String), cast(column, String), cast(new, String),
-                      literal(batch_id, String)).where(*where, column.is_distinct_from(new))
+                      *tail).where(*where, column.is_distinct_from(new))
         session.execute(insert(HistoryEvent).from_select(names, rows))
