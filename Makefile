@@ -6,7 +6,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 WORKERS ?= 2
 
-.PHONY: setup run db test unit-sqlite unit-postgres e2e e2e-postgres bench chromium postgres clean
+.PHONY: setup run serve load db test unit-sqlite unit-postgres e2e e2e-postgres bench chromium postgres clean
 
 setup: $(VENV)/.installed static/node_modules/.installed
 
@@ -28,6 +28,18 @@ run: db
 	@echo "Serving on http://$(HOST):$(PORT) (log in as admin@example.com / demo)"
 	$(VENV)/bin/huey_consumer crm.tasks.huey -w 1 -q --max-delay 1 & trap 'kill $$!' EXIT INT TERM; \
 	  $(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production serving: gunicorn (gunicorn.conf.py) + the job consumer, PostgreSQL and Redis.
+serve: export DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/crm
+serve: export REDIS_URL ?= redis://127.0.0.1:6379/0
+serve: SERVE_PORT ?= 8000
+serve: JOB_WORKERS ?= 2
+serve: setup
+	$(FLASK) create-database
+	$(FLASK) db upgrade
+	@echo "Serving on http://$(HOST):$(SERVE_PORT) with $${WEB_CONCURRENCY:-2 per core} workers ($$DATABASE_URL, $$REDIS_URL)"
+	$(VENV)/bin/huey_consumer crm.tasks.huey -w $(JOB_WORKERS) -k thread & trap 'kill $$!' EXIT INT TERM; \
+	  HOST=$(HOST) PORT=$(SERVE_PORT) $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
 chromium:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium)

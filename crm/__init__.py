@@ -16,6 +16,8 @@ def create_app(config: type = Config, **overrides) -> Flask:
     app.config.update(overrides)
     from crm.converters import IdConverter
     app.url_map.converters["int"] = IdConverter  # before any route is added
+    from crm import request_log
+    request_log.init_app(app)  # first, so its clock starts before any other hook runs
     _init_extensions(app)
     _register_blueprints(app)
     from crm.errors import register_error_pages
@@ -60,6 +62,7 @@ def _register_blueprints(app: Flask) -> None:
     for module in (assets, auth, leads, deals, contacts, organizations, activity, lists, admin,
                    pipeline, map_, bulk, merge, capture, api, jobs):
         app.register_blueprint(module.bp)
-    from crm import imports, pools
+    from crm import health, imports, pools
+    app.register_blueprint(health.bp)
     app.register_blueprint(pools.bp)
     app.register_blueprint(imports.bp)

@@ -1,6 +1,7 @@
-"""Flask CLI commands: `flask --app wsgi seed-demo`, `seed-if-empty`."""
+"""Flask CLI commands: `flask --app wsgi seed-demo`, `seed-if-empty`, `create-database`."""
 import click
 from flask import Flask
+from sqlalchemy import create_engine, make_url, text
 
 from crm.extensions import db
 from crm.services.demo import database_is_empty, seed_demo
@@ -25,3 +26,16 @@ def register_commands(app: Flask) -> None:
             seed_demo(db.session)
             db.session.commit()
             click.echo("Demo data created. Log in as admin@example.com / demo.")
+
+    @app.cli.command("create-database")
+    def create_database_command() -> None:
+        """Create the PostgreSQL database DATABASE_URL names if it does not exist (SQLite: nothing to do)."""
+        url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+        if url.get_backend_name() != "postgresql":
+            return
+        server = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with server.connect() as conn:
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}):
+                conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+                click.echo(f"Created the database {url.database}.")
+        server.dispose()

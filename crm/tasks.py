@@ -1,35 +1,60 @@
-"""The huey queue: a SQLite file in instance/, one per database, or Redis when REDIS_URL is set.
+"""The huey queue: Redis when REDIS_URL is set, otherwise a SQLite file in instance/, one per database.
 
-One queue file per DATABASE_URL, so two apps on two databases (a dev server and a demo, say)
-never run each other's jobs.
-
-`make run` starts `huey_consumer crm.tasks.huey` next to the web server; tests run tasks inline
-(HUEY_IMMEDIATE).
+Settings come from the app config: the queue is built from `Config` (the environment) when this
+module is imported, which is what `huey_consumer crm.tasks.huey` sees, and `init_app` points it at
+the app's own settings when they differ (tests run tasks inline with HUEY_IMMEDIATE). One queue per
+database URL, so two apps on two databases (a dev server and a demo, say) never run each other's
+jobs. `make run` and `make serve` start the consumer next to the web server.
 """
 import hashlib
-import os
+from collections.abc import Mapping
 
 from flask import Flask, current_app, has_app_context
-from huey import RedisHuey, SqliteHuey
+from huey import Huey
+from huey.storage import RedisStorage, SqliteStorage
 from werkzeug.utils import import_string
 
-from crm.config import INSTANCE
+from crm.config import INSTANCE, Config
 
-DATABASE = os.environ.get("DATABASE_URL", "")
-QUEUE = f"crm-{hashlib.sha1(DATABASE.encode()).hexdigest()[:10]}" if DATABASE else "crm"
-
-if os.environ.get("REDIS_URL"):
-    huey = RedisHuey(QUEUE, url=os.environ["REDIS_URL"])
-else:
-    INSTANCE.mkdir(exist_ok=True)
-    huey = SqliteHuey(QUEUE, filename=str(INSTANCE / f"{QUEUE.replace('crm', 'huey', 1)}.db"))
-
+huey = Huey("crm", immediate=True)  # configured just below, before any task is queued
 _worker_app: Flask | None = None
 
 
+def queue_settings(config: Mapping) -> tuple[str, type, dict]:
+    """(queue name, storage class, storage arguments) for a config."""
+    name = f"crm-{hashlib.sha1(config['SQLALCHEMY_DATABASE_URI'].encode()).hexdigest()[:10]}"
+    if config.get("REDIS_URL"):
+        return name, RedisStorage, {"url": config["REDIS_URL"]}
+    return name, SqliteStorage, {"filename": str(INSTANCE / f"{name.replace('crm', 'huey', 1)}.db")}
+
+
+def configure(config: Mapping) -> None:
+    """Point the queue at `config`'s Redis or SQLite file; a no-op when it already is."""
+    name, storage_class, kwargs = queue_settings(config)
+    immediate = bool(config.get("HUEY_IMMEDIATE"))
+    if (huey.name, huey.storage_class, huey.storage_kwargs, huey.immediate) == (name, storage_class, kwargs, immediate):
+        return
+    if storage_class is SqliteStorage and not immediate:
+        INSTANCE.mkdir(exist_ok=True)
+    huey.name, huey.storage_class, huey.storage_kwargs = name, storage_class, kwargs
+    huey._immediate = immediate  # set directly: the setter only rebuilds storage when it flips
+    huey.storage = huey.create_storage()
+
+
+configure(vars(Config))
+
+
 def init_app(app: Flask) -> None:
-    if app.config.get("HUEY_IMMEDIATE"):
-        huey.immediate = True
+    configure(app.config)
+
+
+def ping() -> None:
+    """Raise when the queue's storage does not answer (for /readyz)."""
+    storage = huey.storage
+    if isinstance(storage, RedisStorage):
+        storage.conn.ping()
+    else:
+        storage.queue_size()
 
 
 @huey.task()

@@ -245,8 +245,8 @@ def add_deals(n: int, owner: User) -> list[int]:
     return ids
 
 
-def test_a_bulk_of_5000_deals_runs_as_a_job_with_progress_and_notification(client, auth, admin, tmp_path, monkeypatch):
-    monkeypatch.setattr("crm.services.mail.OUTBOX", tmp_path / "outbox.log")
+def test_a_bulk_of_5000_deals_runs_as_a_job_with_progress_and_notification(app, client, auth, admin, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_OUTBOX", tmp_path / "outbox.log")
     steps = []
     real_progress = jobs.progress
     monkeypatch.setattr(jobs, "progress", lambda session, job, done, message="": (

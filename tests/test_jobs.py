@@ -18,7 +18,7 @@ def explode(session, job) -> None:
 
 
 def test_a_finished_job_reports_full_progress_and_notifies_its_user(app, admin, tmp_path, monkeypatch):
-    monkeypatch.setattr("crm.services.mail.OUTBOX", tmp_path / "outbox.log")
+    monkeypatch.setitem(app.config, "MAIL_OUTBOX", tmp_path / "outbox.log")
     job = jobs.create_job(db.session, "count", admin, "test_jobs.count_to", total=3, n=3)
     run_job(job.id)
     job = db.session.get(Job, job.id)
@@ -29,7 +29,7 @@ def test_a_finished_job_reports_full_progress_and_notifies_its_user(app, admin, 
 
 
 def test_a_failing_job_is_marked_failed_with_the_reason(app, admin, tmp_path, monkeypatch):
-    monkeypatch.setattr("crm.services.mail.OUTBOX", tmp_path / "outbox.log")
+    monkeypatch.setitem(app.config, "MAIL_OUTBOX", tmp_path / "outbox.log")
     job = jobs.create_job(db.session, "explode", admin, "test_jobs.explode", total=1)
     run_job(job.id)
     job = db.session.get(Job, job.id)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from crm.models import Job, Notification, User
 from crm.models.mixins import utcnow
-from crm.services.mail import send_mail
+from crm.mail import send_mail
 
 
 def create_job(session: Session, kind: str, actor: User | None, func: str, total: int = 0,
