@@ -22,8 +22,10 @@ def create_app(config: type = Config, **overrides) -> Flask:
     _register_blueprints(app)
     from crm.errors import register_error_pages
     from crm.cli import register_commands
+    from crm.headers import register_security_headers
     from crm.templating import register_template_helpers
     register_error_pages(app)
+    register_security_headers(app)
     register_commands(app)
     register_template_helpers(app)
     return app
@@ -31,7 +33,9 @@ def create_app(config: type = Config, **overrides) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from crm.extensions import csrf, db, limiter, login_manager, migrate
+    from crm.auth.sessions import configure_sessions
     from crm.database import configure_sqlite
+    from crm.ratelimit import key_prefix, storage_uri
     from crm.i18n import babel, select_locale
     from crm import tasks
     from crm import models
@@ -41,14 +45,15 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = storage_uri(
+            app.config["REDIS_URL"], app.instance_path, app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", key_prefix(app.config["SQLALCHEMY_DATABASE_URI"]))
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see that page."
-
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(models.User, int(user_id))
+    configure_sessions(app)
 
     with app.app_context():
         configure_sqlite(db.engine)

@@ -9,6 +9,10 @@ from pathlib import Path
 INSTANCE = Path(__file__).resolve().parent.parent / "instance"
 
 
+def _flag(name: str, default: str = "") -> bool:
+    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
+
+
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'crm.db'}")
@@ -25,11 +29,21 @@ class Config:
     SMTP_USER = os.environ.get("SMTP_USER", "")
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
     RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True  # Retry-After on a 429
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "")  # empty: REDIS_URL, else instance/
+    # Failed logins only; a fixed one-minute window, so the longest wait is a minute (README "Security").
+    LOGIN_RATE_LIMIT_ACCOUNT = os.environ.get("LOGIN_RATE_LIMIT_ACCOUNT", "10 per minute")
+    LOGIN_RATE_LIMIT_ADDRESS = os.environ.get("LOGIN_RATE_LIMIT_ADDRESS", "30 per minute")
     HUEY_IMMEDIATE = os.environ.get("HUEY_IMMEDIATE", "") == "1"
     REDIS_URL = os.environ.get("REDIS_URL", "")
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "")  # "json": JSON lines on stderr, one per request (make serve)
     BABEL_DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "en")
     BABEL_DEFAULT_TIMEZONE = os.environ.get("DEFAULT_TIMEZONE", "UTC")
+    # Sessions and cookies (crm/auth/sessions.py, README "Security")
+    COOKIE_SECURE = _flag("COOKIE_SECURE")  # HTTPS only: set it in production
+    COOKIE_HOST_PREFIX = _flag("COOKIE_HOST_PREFIX", "1")  # __Host- cookie names whenever COOKIE_SECURE is on
+    SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_MINUTES", 120)) * 60
+    SESSION_LIFETIME = int(os.environ.get("SESSION_LIFETIME_HOURS", 24 * 14)) * 3600
 
 
 class TestConfig(Config):
@@ -37,5 +51,6 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     SECRET_KEY = "test"
     RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"  # tests that switch limits on choose their own store
     HUEY_IMMEDIATE = True
     LOG_FORMAT = ""

@@ -2,6 +2,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from crm.auth.sessions import keep_logged_in
 from crm.admin.forms import CustomFieldForm, LeadStatusForm, TeamForm, UserForm
 from crm.extensions import db
 from crm.form_choices import FormView, select_choices
@@ -116,6 +117,8 @@ def edit_user(user_id: int | None):
             form.form_errors.append(str(error))
         else:
             db.session.commit()
+            if user.id == current_user.id and form.password.data:
+                keep_logged_in(user)  # the admin's other sessions ended; this one goes on
             flash(f"Saved {user.name}.")
             return redirect(url_for("admin.index"), code=303)
     return render("admin/user.html", "user_form", user=user, form=form, status=422 if form.errors or form.form_errors else 200)

@@ -35,8 +35,22 @@ class User(UserMixin, db.Model):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
     can_convert_deals: Mapped[bool] = mapped_column(default=True)
     api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Changes on logout, a password change and deactivation: every login of the user ends (crm/auth/sessions.py).
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     team: Mapped[Team | None] = relationship(back_populates="members")
+
+    login_token = None  # the current login's token (crm/auth/sessions.py), not a column
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and the remember-me cookie: the login's token
+        (a bare id, which no longer logs anyone in, when the user was not loaded from a login)."""
+        return self.login_token or str(self.id)
+
+    def __eq__(self, other) -> bool:  # UserMixin compares get_id(), which now differs per login
+        return isinstance(other, User) and other.id == self.id
+
+    __hash__ = object.__hash__
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 from crm.models import CustomField, Team, User
 from crm.services import DomainError, history
 from crm.services.editing import diff
+from crm.services.sessions import end_all_sessions
 from crm.services.settings import get_setting, set_setting
 
 
@@ -33,6 +34,9 @@ def save_user(session: Session, actor: User, values: dict, user: User | None = N
     if password:
         user.set_password(password)
         changes["password"] = ("", "changed")
+    if password or "active" in changes:  # a new password or a deactivation logs the user out everywhere
+        session.flush()
+        end_all_sessions(session, user)
     history.log_changes(session, "user", user.id, actor.id, changes)
     return user
 
