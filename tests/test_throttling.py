@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 import urllib.error
 import urllib.request
 from urllib.parse import urlencode
@@ -160,3 +161,27 @@ def _post(url: str, data: dict, origin: str) -> int:
         return urllib.request.build_opener(_NoRedirect).open(request, timeout=10).status
     except urllib.error.HTTPError as error:
         return error.code
+
+
+def test_with_redis_the_counters_live_in_redis_under_the_apps_prefix(app, database_url):
+    """REDIS_URL set: every worker counts in Redis (this test's own key prefix; nothing else touched)."""
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url("redis://127.0.0.1:6379")
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.skip("Redis is not answering on 127.0.0.1:6379")
+    prefix = f"crm-test-{uuid.uuid4().hex[:8]}"
+    limited = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url, RATELIMIT_ENABLED=True,
+                         REDIS_URL="redis://127.0.0.1:6379", RATELIMIT_STORAGE_URI="",
+                         RATELIMIT_KEY_PREFIX=prefix, LOGIN_RATE_LIMIT_ACCOUNT="2 per minute")
+    try:
+        browser = limited.test_client()
+        codes = [attempt(browser, "rep5@example.com").status_code for _ in range(3)]
+        keys = client.keys(f"LIMITS:{prefix}*") or client.keys(f"*{prefix}*")
+    finally:
+        limiter.enabled = False
+        for key in client.keys(f"*{prefix}*"):
+            client.delete(key)
+    assert codes == [422, 422, 429]
+    assert keys
