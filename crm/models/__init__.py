@@ -11,7 +11,7 @@ from crm.models.records import (
     Territory,
 )
 from crm.models.engagement import Activity, EmailMessage, Note
-from crm.models.history import Batch, HistoryEvent
+from crm.models.history import Batch, HistoryEvent, UndoneRecord
 from crm.models.custom_fields import CustomField
 from crm.models.saved_lists import SavedList
 from crm.models.jobs import Job, Notification
@@ -22,5 +22,5 @@ from crm.models import map as _map_indexes  # noqa: F401  (indexes for the map q
 __all__ = [
     "Activity", "Batch", "Contact", "CustomField", "Deal", "EmailMessage", "HistoryEvent",
     "Job", "Lead", "LeadStatus", "MergeLink", "MergeMove", "Note", "Notification", "Organization", "Pipeline", "Role", "SavedList", "Setting",
-    "Stage", "Team", "Territory", "User",
+    "Stage", "Team", "Territory", "UndoneRecord", "User",
 ]

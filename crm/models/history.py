@@ -38,6 +38,15 @@ class Batch(db.Model):
     count: Mapped[int] = mapped_column(default=0)
     summary: Mapped[str] = mapped_column(Text, default="")
     params: Mapped[dict] = mapped_column(JSON, default=dict)
-    undone_at: Mapped[datetime | None] = mapped_column(DateTime)
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime)  # once every record is undone
 
     actor: Mapped[User | None] = relationship()
+
+
+class UndoneRecord(db.Model):
+    """A record of a batch that an Undo covered: the batch stays undoable for the others (records
+    the undoing user could not change, or left alone because they changed again since)."""
+
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batch.id"), primary_key=True)
+    record_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

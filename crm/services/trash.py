@@ -15,7 +15,7 @@ from sqlalchemy import Integer, String, case, cast, delete, exists, func, insert
 from sqlalchemy.orm import Session, aliased
 
 from crm.extensions import db
-from crm.models import Batch, HistoryEvent, Lead, User
+from crm.models import Batch, HistoryEvent, Lead, Role, UndoneRecord, User
 from crm.models.mixins import utcnow
 from crm.services import DomainError, PermissionDenied
 from crm.services.bulk import PICK, Change, Outcome, begin_write, pick, run, run_steps
@@ -38,9 +38,10 @@ class UndoState:
 
     possible: bool
     reason: str  # why not, when not possible
-    records: int  # records of the batch the viewer may change
+    records: int  # records left to undo that the viewer may change
     changed_since: int  # of those, changed again since (left alone unless insisted)
-    hidden: int  # records of the batch the viewer may not change
+    hidden: int  # records left to undo that the viewer may not change
+    undone: int = 0  # records an earlier Undo of this batch already put back
 
 
 def batch_records(batch: Batch):
@@ -50,19 +51,40 @@ def batch_records(batch: Batch):
             .distinct())
 
 
+def _left_to_undo(batch: Batch, model) -> list:
+    """The batch's records that no Undo has covered yet."""
+    covered = select(UndoneRecord.record_id).where(UndoneRecord.batch_id == batch.id)
+    return [model.id.in_(batch_records(batch)), model.id.not_in(covered)]
+
+
 def undo_state(session: Session, batch: Batch, viewer: User, now: datetime | None = None) -> UndoState:
     rtype = RECORD_TYPES.get(batch.record_type)
     reason = _why_not(batch, viewer, now or utcnow())
     if rtype is None:
         return UndoState(False, reason or "This batch cannot be undone.", 0, 0, 0)
     model = rtype.model
-    ids = batch_records(batch)
-    total = session.scalar(select(func.count()).select_from(model).where(model.id.in_(ids))) or 0
-    mine = [model.id.in_(ids), visible_clause(model, viewer, for_edit=True)]
-    records = session.scalar(select(func.count()).select_from(model).where(*mine)) or 0
-    changed = session.scalar(select(func.count()).select_from(model).where(*mine, _changed_since(batch, model))) or 0
-    return UndoState(reason is None and records > 0, reason or ("" if records else "You cannot change any of these records."),
-                     records, changed, total - records)
+
+    def count(*where) -> int:
+        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+    left = _left_to_undo(batch, model)
+    total = count(*left)
+    mine = [*left, *_reach(batch, model, viewer)]
+    records, changed = count(*mine), count(*mine, _changed_since(batch, model))
+    undone = session.scalar(select(func.count()).select_from(UndoneRecord).where(UndoneRecord.batch_id == batch.id)) or 0
+    if reason is None and not records:
+        reason = "You cannot change any of the records left to undo." if total else "Nothing is left to undo."
+    return UndoState(reason is None, reason or "", records, changed, total - records, undone)
+
+
+def _reach(batch: Batch, model, viewer: User) -> list:
+    """Records the viewer may change now AND may hand back to their previous owner: a manager's Undo
+    never moves records out of their team (as a mass change by them could not)."""
+    reach = [visible_clause(model, viewer, for_edit=True)]
+    if viewer.role != Role.ADMIN:
+        reach.append(_previous(batch, model, "team_id") == viewer.team_id if viewer.team_id
+                     else _previous(batch, model, "owner_id") == viewer.id)
+    return reach
 
 
 def _why_not(batch: Batch, viewer: User, now: datetime) -> str | None:
@@ -80,21 +102,24 @@ def _why_not(batch: Batch, viewer: User, now: datetime) -> str | None:
 
 
 def _changed_since(batch: Batch, model):
-    """Records with a later event on a field the batch changed on them, or trashed/merged/converted
-    since (for a delete batch: restored or trashed again since)."""
+    """Records with a later event (outside this batch) on a field the batch changed on them; for a
+    delete batch: restored or trashed again since. Other later events (the record was trashed,
+    converted or restored meanwhile) do not count: only the batch's own fields do."""
     mine, later = aliased(HistoryEvent), aliased(HistoryEvent)
     if batch.action == "delete":
         return or_(model.deleted_at.is_(None), model.deleted_batch_id.is_distinct_from(batch.id))
     newer = exists().where(later.record_type == mine.record_type, later.record_id == mine.record_id,
                            later.id > mine.id, later.batch_id.is_distinct_from(batch.id),
-                           or_(later.field == mine.field, later.kind.in_(("delete", "merge", "convert"))))
+                           later.field == mine.field)
     return model.id.in_(select(mine.record_id).where(mine.batch_id == batch.id,
                                                      mine.record_type == batch.record_type, newer))
 
 
 def undo_batch(session: Session, batch_id: str, viewer: User, *, include_changed: bool = False,
                now: datetime | None = None) -> Outcome:
-    """Put the batch's records back as they were before it (previous values from history)."""
+    """Put back, as they were before the batch, the records left to undo that the viewer may change
+    (previous values from history). The batch stays undoable for the others, and is marked undone
+    only once none is left."""
     now = now or utcnow()
     batch = _get(session, batch_id)
     reason = _why_not(batch, viewer, now)
@@ -102,7 +127,7 @@ def undo_batch(session: Session, batch_id: str, viewer: User, *, include_changed
         raise (PermissionDenied if "Only admins" in reason else DomainError)(reason)
     rtype = record_type(batch.record_type)
     model = rtype.model
-    where = [model.id.in_(batch_records(batch)), visible_clause(model, viewer, for_edit=True)]
+    where = [*_left_to_undo(batch, model), *_reach(batch, model, viewer)]
     skipped = 0 if include_changed else session.scalar(
         select(func.count()).select_from(model).where(*where, _changed_since(batch, model))) or 0
     if not include_changed:
@@ -112,15 +137,29 @@ def undo_batch(session: Session, batch_id: str, viewer: User, *, include_changed
     kept = _duplicates_kept(session, rtype, where + [model.deleted_at.is_not(None)]) if batch.action == "delete" else 0
     if kept:
         where.append(~live_origin_deal())
-    outcome = _run_or_nothing(session, rtype, viewer, _undo_steps(session, batch, rtype, where, now),
+    covered = _cover(session, batch, model, where, now)
+    outcome = _run_or_nothing(session, rtype, viewer, _undo_steps(session, batch, rtype, covered, now),
                               f"undid “{batch.summary}”: ", now)
     if kept:
         outcome.message = f"{outcome.message} {_kept_sentence(kept)}"
-    session.execute(update(Batch).where(Batch.id == batch.id).values(undone_at=now))
     if skipped:
         outcome.message += (f" {count_phrase(skipped, rtype)} changed again since and {'were' if skipped != 1 else 'was'} "
                             "left alone (tick “Undo them too” to include them).")
+    left = session.scalar(select(func.count()).select_from(model).where(*_left_to_undo(batch, model))) or 0
+    if left:
+        outcome.message += f" The mass change stays undoable for the {count_phrase(left, rtype)} left."
+    else:
+        session.execute(update(Batch).where(Batch.id == batch.id).values(undone_at=now))
     return outcome
+
+
+def _cover(session: Session, batch: Batch, model, where: list, now: datetime) -> list:
+    """Record (before anything changes) which records this Undo covers; the steps act on exactly them."""
+    session.execute(insert(UndoneRecord).from_select(
+        ["batch_id", "record_id", "at"],
+        select(literal(batch.id, String), model.id, literal(now)).where(*where)))
+    return [model.id.in_(select(UndoneRecord.record_id).where(UndoneRecord.batch_id == batch.id,
+                                                               UndoneRecord.at == now))]
 
 
 def _undo_steps(session: Session, batch: Batch, rtype: RecordType, where: list, now: datetime) -> list:
