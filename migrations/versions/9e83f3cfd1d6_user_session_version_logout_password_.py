@@ -1,7 +1,7 @@
 """User session version: logout, password change and deactivation end every session
 
 Revision ID: 9e83f3cfd1d6
-Revises: 031bd5d7cc8e
+Revises: f5c71d25298f
 Create Date: 2026-12-01 16:31:17.731864
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '9e83f3cfd1d6'
-down_revision = '031bd5d7cc8e'
+down_revision = 'f5c71d25298f'
 branch_labels = None
 depends_on = None
 
