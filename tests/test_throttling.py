@@ -174,14 +174,14 @@ def test_with_redis_the_counters_live_in_redis_under_the_apps_prefix(app, databa
     prefix = f"crm-test-{uuid.uuid4().hex[:8]}"
     limited = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url, RATELIMIT_ENABLED=True,
                          REDIS_URL="redis://127.0.0.1:6379", RATELIMIT_STORAGE_URI="",
-                         RATELIMIT_KEY_PREFIX=prefix, LOGIN_RATE_LIMIT_ACCOUNT="2 per minute")
+                         RATELIMIT_STORAGE_OPTIONS={"key_prefix": prefix}, LOGIN_RATE_LIMIT_ACCOUNT="2 per minute")
     try:
         browser = limited.test_client()
         codes = [attempt(browser, "rep5@example.com").status_code for _ in range(3)]
-        keys = client.keys(f"LIMITS:{prefix}*") or client.keys(f"*{prefix}*")
+        keys = client.keys(f"{prefix}:*")
     finally:
         limiter.enabled = False
-        for key in client.keys(f"*{prefix}*"):
+        for key in client.keys(f"{prefix}:*"):
             client.delete(key)
     assert codes == [422, 422, 429]
     assert keys
