@@ -1,7 +1,7 @@
 """User session version: logout, password change and deactivation end every session
 
 Revision ID: 9e83f3cfd1d6
-Revises: f5c71d25298f
+Revises: a2791d3e54d5
 Create Date: 2026-12-01 16:31:17.731864
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '9e83f3cfd1d6'
-down_revision = 'f5c71d25298f'
+down_revision = 'a2791d3e54d5'
 branch_labels = None
 depends_on = None
 
