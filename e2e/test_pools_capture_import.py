@@ -80,3 +80,75 @@ def test_import_a_csv_with_a_pool_owner_column_dry_run_then_run(page: Page, live
     page.reload()
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
+
+
+def test_a_pool_passes_over_who_cannot_open_leads_spreads_a_selection_and_converts_through_contact_pools(
+        page: Page, live_server, app_db):
+    """Leads are off for team South: the pool page warns about Hugo and never hands him a lead; a
+    mass reassign says how it spread; history names the pool; the Convert dialog takes a contact pool."""
+    from crm.models import Contact, Team
+    with app_db():
+        db.session.scalar(select(Team).where(Team.name == "South")).leads_enabled = False
+        db.session.commit()
+    login(page, live_server)
+    create_pool(page, live_server, "Mixed teams", ("Ana Ruiz", "Hugo Martin", "Lars Berg"))
+    expect(page.locator(".message.warning")).to_contain_text(
+        "Hugo Martin cannot open leads: they are switched off for team South")
+    expect(page.locator(".pool-preview li")).to_have_text(["Ana Ruiz", "Lars Berg"] * 5)
+    page.set_viewport_size({"width": 375, "height": 800})
+    expect(page.locator(".message.warning")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+    page.goto(f"{live_server}/leads/?sort=title")
+    rows = page.locator("#record-rows tbody tr")
+    ticked = []
+    for i in range(3):
+        box = rows.nth(i).locator("input[name=ids]")
+        box.check()
+        ticked.append(int(box.get_attribute("value")))
+    page.get_by_role("button", name="Mass change (3 records)").click()
+    drawer = page.locator("#bulk-drawer")
+    drawer.locator("summary", has_text="Reassign").click()
+    drawer.get_by_label("New owner").select_option(label="Pool: Mixed teams (round robin)")
+    drawer.get_by_label("Type REASSIGN to confirm").fill("REASSIGN")
+    drawer.get_by_role("button", name="Yes, reassign").click()
+    expect(page.locator("#bulk-drawer, #messages").first).to_contain_text(
+        "Reassigned through the pool Mixed teams — 3 leads: Ana Ruiz 2, Lars Berg 1.")
+    with app_db():
+        first = db.session.get(Lead, min(ticked))  # the pool takes the records in id order
+        assert names([first.owner_id]) == ["Ana Ruiz"]
+    page.goto(f"{live_server}/leads/{first.id}")
+    expect(page.locator("#timeline")).to_contain_text("to Ana Ruiz (pool Mixed teams) (mass change by Admin)")
+
+    page.goto(f"{live_server}/admin/pools/")
+    page.get_by_label("Pool name").fill("Inbound contacts")
+    page.get_by_label("Record type").select_option("contact")
+    page.get_by_role("button", name="Create pool").click()
+    page.get_by_label("Add member").select_option(label="Sofia Rossi")
+    page.get_by_role("button", name="Add to pool").click()
+    page.goto(f"{live_server}/admin/pools/")
+    page.get_by_label("Pool name").fill("Key accounts")
+    page.get_by_label("Record type").select_option("deal")
+    page.get_by_role("button", name="Create pool").click()
+    page.get_by_label("Add member").select_option(label="Lars Berg")
+    page.get_by_role("button", name="Add to pool").click()
+
+    page.goto(f"{live_server}/leads/{first.id}")
+    page.get_by_role("link", name="Convert", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Deal name")).to_have_value(first.title)
+    expect(dialog.get_by_label("Team")).to_have_value(str(first.team_id))
+    owner = dialog.get_by_label("Salesperson")
+    deal_pool = owner.locator("option", has_text="Pool: Key accounts (round robin)")
+    expect(deal_pool).to_be_enabled()
+    dialog.get_by_label("Create a deal").uncheck()
+    expect(deal_pool).to_be_disabled()
+    owner.select_option(label="Pool: Inbound contacts (round robin)")
+    dialog.get_by_role("button", name="Convert").click()
+    expect(page.get_by_text("Lead converted into")).to_be_visible()
+    with app_db():
+        lead = db.session.get(Lead, first.id)
+        assert lead.converted_deal_id is None
+        assert names([db.session.get(Contact, lead.converted_contact_id).owner_id]) == ["Sofia Rossi"]
+    expect(page.locator("#timeline")).to_contain_text("owner set to Sofia Rossi (pool Inbound contacts)")

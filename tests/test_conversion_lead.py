@@ -257,20 +257,17 @@ def test_no_merge_offer_without_similar_records(client, auth):
     assert "Merge with existing" not in client.get(f"/leads/{lead.id}/convert").get_data(as_text=True)
 
 
-def test_the_owner_is_resolved_once_and_used_for_contact_and_deal(app, admin, monkeypatch):
-    """A distribution pool hands out its next member per call: contact and deal must share it."""
+def test_the_owner_is_resolved_once_and_used_for_contact_and_deal(app, admin):
+    """A distribution pool hands out its next member per turn: contact and deal share one turn."""
+    from crm.models import Pool, PoolMember
+    pool = Pool(name="Key accounts", record_type="deal", members=[
+        PoolMember(user_id=user(f"rep{i}@example.com").id, position=i) for i in (2, 3)])
+    db.session.add(pool)
+    db.session.commit()
     lead = a_lead()
-    members = iter([user("rep2@example.com"), user("rep3@example.com")])
-    calls = []
-
-    def next_member(session, choice, viewer, record_type):
-        calls.append(choice)
-        return next(members)
-
-    monkeypatch.setattr("crm.services.conversion.lead_to_customer.resolve_owner", next_member)
-    result = convert_lead(db.session, lead, admin, LeadPlan(owner="pool:1", stage_id=first_stage().id))
-    assert calls == ["pool:1"]
+    result = convert_lead(db.session, lead, admin, LeadPlan(owner=f"pool:{pool.id}", stage_id=first_stage().id))
     assert result.contact.owner_id == result.deal.owner_id == result.organization.owner_id == user("rep2@example.com").id
+    assert db.session.get(Pool, pool.id).cursor == 1
 
 
 def test_a_rep_cannot_convert_a_teammates_lead(client, auth):

@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from crm.extensions import db
-from crm.pipeline.forms import build_convert_form, plan_from
+from crm.pipeline.forms import DEAL_POOLS, build_convert_form, plan_from
 from crm.pipeline.routes import bp
 from crm.records.views import get_visible
 from crm.rendering import render
@@ -129,32 +129,33 @@ def convert_lead_dialog(lead_id: int):
         abort(403, "You can view this lead but not convert it.")
     form = build_convert_form(db.session, lead, current_user)
     leads, deals = similar_records(db.session, lead, current_user)
+    error = None
     if form.validate_on_submit():
         if request.form.get("action") == "merge" and leads:
             return redirect(merge_url([lead.id] + [other.record.id for other in leads]), code=303)
-        done = _convert_lead(lead, form)
+        done, error = _convert_lead(lead, form)
         if done is not None:
             return done
-    return render("pipeline/convert_lead.html", "convert_form", status=422 if form.errors else 200,
-                  lead=lead, form=form, similar_leads=leads, similar_deals=deals)
+    return render("pipeline/convert_lead.html", "convert_form", status=422 if form.errors or error else 200,
+                  lead=lead, form=form, error=error, similar_leads=leads, similar_deals=deals,
+                  deal_pools=[c.value for c in form.owner.choices if c.optgroup == str(DEAL_POOLS)])
 
 
 def _convert_lead(lead, form):
-    """Convert and go to what the lead became; None (with the reason on the form) when refused."""
+    """Convert and go to what the lead became; (None, the reason) when refused."""
     try:
         result = convert_lead(db.session, lead, current_user, plan_from(form))
     except AlreadyConverted as error:
         db.session.rollback()
         flash(str(error))
-        return redirect(url_for("leads.show", record_id=lead.id), code=303)
+        return redirect(url_for("leads.show", record_id=lead.id), code=303), None
     except DomainError as error:
         db.session.rollback()
-        form.customer.errors = [*form.customer.errors, str(error)]
-        return None
+        return None, str(error)
     db.session.commit()
     flash(f"Lead converted into {_became(result)}.")
     target = result.deal or result.contact or result.organization or lead
-    return redirect(url_for(record_type_of(target).endpoint, record_id=target.id), code=303)
+    return redirect(url_for(record_type_of(target).endpoint, record_id=target.id), code=303), None
 
 
 def merge_url(ids: list[int]) -> str:

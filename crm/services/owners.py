@@ -50,9 +50,10 @@ def may_use_pools(viewer: User | None) -> bool:
     return viewer is None or viewer.role in (Role.ADMIN, Role.MANAGER)
 
 
-def assign(session: Session, choice: str, viewer: User | None, record_type: str) -> Assignment:
+def assign(session: Session, choice: str, viewer: User | None, record_type: str | tuple[str, ...]) -> Assignment:
     """The user a record gets for an owner choice ("user:3", "3", "pool:2", "pool:Inbound EU" or
-    ""), checked against the rules, and the pool whose turn it was.
+    ""), checked against the rules, and the pool whose turn it was. A pool must distribute
+    `record_type` (or one of several, when one turn gives a contact and a deal the same person).
 
     A pool choice takes the pool's next turn (the pointer advances), so call it once per record.
     `viewer` None means the system (a public form, an integration) and skips the viewer's limits.
@@ -146,7 +147,7 @@ def choice_label(session: Session, choice: str) -> str:
     return (obj.label if kind == "pool" else obj.name) if obj else choice
 
 
-def _check_pool(session: Session, pool_id: int, viewer: User | None, record_type: str) -> None:
+def _check_pool(session: Session, pool_id: int, viewer: User | None, record_type: str | tuple[str, ...]) -> None:
     if not may_use_pools(viewer):
         raise DomainError("Only admins and managers can hand records to a distribution pool.")
     if not _pool_fits_team(pools.get_pool(session, pool_id, record_type), viewer):

@@ -73,15 +73,17 @@ class _Member:
         return float("inf") if self.cap is None else self.cap - self.used_today
 
 
-def get_pool(session: Session, pool_id: int, record_type: str | None = None) -> Pool:
+def get_pool(session: Session, pool_id: int, record_type: str | tuple[str, ...] | None = None) -> Pool:
+    """An active pool that distributes `record_type` (or one of them)."""
     pool = session.get(Pool, pool_id)
     if pool is None:
         raise DomainError(_l("That distribution pool does not exist."))
     if not pool.active:
         raise DomainError(_l("The pool %(name)s is switched off.", name=pool.name))
-    if record_type is not None and pool.record_type != record_type:
+    wanted = (record_type,) if isinstance(record_type, str) else record_type
+    if wanted is not None and pool.record_type not in wanted:
         raise DomainError(_l("The pool %(name)s distributes %(kind)s, not %(other)s.", name=pool.name,
-                             kind=_plural(pool.record_type), other=_plural(record_type)))
+                             kind=_plural(pool.record_type), other=_plural(wanted[0])))
     return pool
 
 

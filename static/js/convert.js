@@ -25,3 +25,20 @@
     }
   });
 })();
+
+// Convert dialog: deal pools hand out deals, so without "Create a deal" they cannot be chosen.
+(function () {
+  "use strict";
+  if (window.__convertDealPools) return;
+  window.__convertDealPools = true;
+  document.addEventListener("change", function (event) {
+    var box = event.target.closest("input[data-deal-pools]");
+    var owner = box && box.form && box.form.elements.owner;
+    if (!owner) return;
+    var dealPools = box.dataset.dealPools.split(" ");
+    Array.prototype.forEach.call(owner.options, function (option) {
+      if (dealPools.indexOf(option.value) !== -1) option.disabled = !box.checked;
+    });
+    if (owner.selectedOptions[0] && owner.selectedOptions[0].disabled) owner.selectedIndex = 0;
+  });
+})();

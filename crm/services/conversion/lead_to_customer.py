@@ -11,14 +11,15 @@ from decimal import Decimal
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from crm.models import Contact, Deal, Lead, Organization, Stage, User
+from crm.i18n import _l
+from crm.models import Contact, Deal, Lead, Organization, Stage, Team, User
 from crm.models.mixins import utcnow
 from crm.services import DomainError
 from crm.services import history
 from crm.services.conversion.shared import ATTACHED, AlreadyConverted
 from crm.services.editing import create_record
 from crm.services.lead_statuses import first_status
-from crm.services.owners import resolve_owner
+from crm.services.owners import assign
 from crm.services.permissions import can_view, require_edit
 from crm.services.record_types import CONTACT, DEAL, ORGANIZATION
 
@@ -30,13 +31,20 @@ CUSTOMER_CHOICES = (("new", "Create a new contact/organization"), ("link", "Link
 class LeadPlan:
     """What the Convert dialog asked for."""
 
-    owner: str = ""  # an owner choice: "user:3" (or "pool:2" once pools exist)
+    owner: str = ""  # an owner choice: "user:3", or a contact pool or (with a deal) a deal pool
     customer: str = "new"  # new | link | none
     contact_id: int | None = None
     organization_id: int | None = None
     create_deal: bool = True
     stage_id: int | None = None
     value: Decimal | None = None
+    deal_title: str = ""  # "" : the lead's title
+    team_id: int | None = None  # None: the salesperson's team
+
+    @property
+    def pool_types(self) -> tuple[str, ...]:
+        """The pools whose next member may get what the conversion creates (all of it, together)."""
+        return ("contact", "deal") if self.create_deal else ("contact",)
 
 
 @dataclass
@@ -52,7 +60,8 @@ def convert_lead(session: Session, lead: Lead, actor: User, plan: LeadPlan) -> L
     _guard_lead(lead, actor)
     stage = _check_plan(session, plan)
     linked = _linked_customer(session, plan, actor)
-    owner = resolve_owner(session, plan.owner, actor, "deal") or actor  # ONCE: a pool advances
+    team = _check_team(session, plan, actor)
+    owner = _owner(session, plan, actor, team)  # ONCE: a pool's one turn gives contact and deal the same person
     now = utcnow()
     _claim_lead(session, lead, now)
     if plan.customer == "link":
@@ -84,7 +93,39 @@ def _check_plan(session: Session, plan: LeadPlan) -> Stage | None:
         raise DomainError("Choose the pipeline stage of the new deal.")
     if plan.value is not None and plan.value < 0:
         raise DomainError("The deal value cannot be negative.")
+    if len(plan.deal_title.strip()) > 200:
+        raise DomainError(_l("A deal name can be at most 200 characters."))
     return stage
+
+
+@dataclass(frozen=True)
+class _Owner:
+    """Who gets what the conversion creates: user, team (None: the user's) and the pool that chose them."""
+
+    user: User
+    team_id: int | None
+    via: str | None
+
+    def values(self) -> dict:
+        team = {"team_id": self.team_id} if self.team_id is not None else {}
+        return {"owner_id": self.user.id, **team}
+
+
+def _owner(session: Session, plan: LeadPlan, actor: User, team: Team | None) -> _Owner:
+    chosen = assign(session, plan.owner, actor, plan.pool_types)
+    return _Owner(chosen.user or actor, team.id if team else None, chosen.via)
+
+
+def _check_team(session: Session, plan: LeadPlan, actor: User) -> Team | None:
+    """The chosen team: any for admins, otherwise the actor's own."""
+    if plan.team_id is None:
+        return None
+    team = session.get(Team, plan.team_id)
+    if team is None:
+        raise DomainError(_l("That team does not exist."))
+    if not actor.is_admin and team.id != actor.team_id:
+        raise DomainError(_l("You can give what you convert to your own team only."))
+    return team
 
 
 def _linked_customer(session: Session, plan: LeadPlan, actor: User):
@@ -116,17 +157,18 @@ def _place(lead: Lead) -> dict:
                 lng=lead.lng, territory_id=lead.territory_id)
 
 
-def _new_customer(session: Session, lead: Lead, owner: User, actor: User, plan: LeadPlan):
+def _new_customer(session: Session, lead: Lead, owner: _Owner, actor: User, plan: LeadPlan):
     if plan.customer == "none":
         return None, None
-    base = dict(owner_id=owner.id, source=lead.source, **_place(lead))
     org = None
     if lead.company_name.strip():
-        org = create_record(session, ORGANIZATION, dict(name=lead.company_name.strip(), **base), actor)
+        org = create_record(session, ORGANIZATION, dict(
+            name=lead.company_name.strip(), source=lead.source, **owner.values(), **_place(lead)),
+            actor, owner_via=owner.via)
     return _new_contact_in(session, lead, org, owner, actor), org
 
 
-def _new_contact_in(session: Session, lead: Lead, org: Organization | None, owner: User, actor: User
+def _new_contact_in(session: Session, lead: Lead, org: Organization | None, owner: _Owner, actor: User
                     ) -> Contact | None:
     """The lead's person as a new contact of `org`; also when an existing organization is linked
     without a contact (otherwise the deal would have no contact person and the person is lost)."""
@@ -134,18 +176,18 @@ def _new_contact_in(session: Session, lead: Lead, org: Organization | None, owne
     if not name:
         return None
     return create_record(session, CONTACT, dict(
-        name=name, email=lead.email, phone=lead.phone, organization_id=org.id if org else None, owner_id=owner.id,
-        source=lead.source, **_place(lead)), actor)
+        name=name, email=lead.email, phone=lead.phone, organization_id=org.id if org else None,
+        source=lead.source, **owner.values(), **_place(lead)), actor, owner_via=owner.via)
 
 
 def _new_deal(session: Session, lead: Lead, stage: Stage, plan: LeadPlan, contact, org,
-              owner: User, actor: User) -> Deal:
+              owner: _Owner, actor: User) -> Deal:
     return create_record(session, DEAL, dict(
-        title=lead.title, value=plan.value if plan.value is not None else lead.value,
+        title=plan.deal_title.strip() or lead.title, value=plan.value if plan.value is not None else lead.value,
         pipeline_id=stage.pipeline_id, stage_id=stage.id, contact_id=contact.id if contact else None,
-        organization_id=org.id if org else None, owner_id=owner.id, source=lead.source,
+        organization_id=org.id if org else None, source=lead.source, **owner.values(),
         email=lead.email, phone=lead.phone, description=lead.description,
-        custom=dict(lead.custom or {}), **_place(lead)), actor)
+        custom=dict(lead.custom or {}), **_place(lead)), actor, owner_via=owner.via)
 
 
 def _move_lead_children(session: Session, lead: Lead, contact, org, deal) -> None:
