@@ -13,10 +13,11 @@ def names(ids):
     return [db.session.get(User, i).name for i in ids]
 
 
-def create_pool(page: Page, server: str, name: str, members: tuple[str, ...]) -> None:
-    """An admin creates a lead pool on the pool pages and adds members in order."""
+def create_pool(page: Page, server: str, name: str, members: tuple[str, ...], record_type: str = "lead") -> None:
+    """An admin creates a pool on the pool pages and adds members in order."""
     page.goto(f"{server}/admin/pools/")
     page.get_by_label("Pool name").fill(name)
+    page.get_by_label("Record type").select_option(record_type)
     page.get_by_role("button", name="Create pool").click()
     for person in members:
         page.get_by_label("Add member").select_option(label=person)
@@ -121,18 +122,8 @@ def test_a_pool_passes_over_who_cannot_open_leads_spreads_a_selection_and_conver
     page.goto(f"{live_server}/leads/{first.id}")
     expect(page.locator("#timeline")).to_contain_text("to Ana Ruiz (pool Mixed teams) (mass change by Admin)")
 
-    page.goto(f"{live_server}/admin/pools/")
-    page.get_by_label("Pool name").fill("Inbound contacts")
-    page.get_by_label("Record type").select_option("contact")
-    page.get_by_role("button", name="Create pool").click()
-    page.get_by_label("Add member").select_option(label="Sofia Rossi")
-    page.get_by_role("button", name="Add to pool").click()
-    page.goto(f"{live_server}/admin/pools/")
-    page.get_by_label("Pool name").fill("Key accounts")
-    page.get_by_label("Record type").select_option("deal")
-    page.get_by_role("button", name="Create pool").click()
-    page.get_by_label("Add member").select_option(label="Lars Berg")
-    page.get_by_role("button", name="Add to pool").click()
+    create_pool(page, live_server, "Inbound contacts", ("Sofia Rossi",), "contact")
+    create_pool(page, live_server, "Key accounts", ("Lars Berg",), "deal")
 
     page.goto(f"{live_server}/leads/{first.id}")
     page.get_by_role("link", name="Convert", exact=True).click()
