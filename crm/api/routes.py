@@ -9,11 +9,13 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from crm.extensions import csrf, db
-from crm.models import Stage, User
+from crm.models import User
 from crm.paging import paginate
 from crm.services import DomainError
 from crm.services.api_tokens import issue_token, user_for_token
 from crm.services.editing import create_record
+from crm.services.field_values import ValueParser
+from crm.services.fields import api_fields
 from crm.services.filters import filtered_select, parse_filter
 from crm.services.owners import assign
 from crm.services.permissions import can_view
@@ -22,15 +24,9 @@ from crm.services.settings import LEADS_OFF, enabled_types
 
 bp = Blueprint("api", __name__, url_prefix="/api", cli_group=None)
 csrf.exempt(bp)
-FIELDS = {
-    "lead": ("title", "person_name", "company_name", "email", "phone", "source", "city", "country", "lat", "lng",
-             "value", "tags", "description"),
-    "deal": ("title", "value", "currency", "email", "phone", "source", "city", "country", "lat", "lng"),
-    "contact": ("name", "email", "phone", "job_title", "source", "city", "country", "lat", "lng"),
-    "organization": ("name", "email", "phone", "website", "source", "city", "country", "lat", "lng"),
-}
-READ_ONLY = ("id", "owner_id", "team_id", "territory_id", "status_id", "stage_id", "pipeline_id", "created_at", "updated_at",
-             "converted_at", "converted_contact_id", "converted_organization_id", "converted_deal_id", "origin_deal_id")
+# Columns every response carries besides the registry's fields (crm/services/record_types.py).
+EXTRA = ("team_id", "converted_at", "converted_contact_id", "converted_organization_id", "converted_deal_id",
+         "origin_deal_id")
 
 
 def _viewer(write: bool = False) -> User:
@@ -62,7 +58,8 @@ def _type(plural: str, viewer: User):
 
 
 def _as_json(rtype, record) -> dict:
-    data = {name: getattr(record, name, None) for name in READ_ONLY + FIELDS[rtype.name] if hasattr(record, name)}
+    columns = ["id", *(c for f in rtype.fields for c in (f.attr, *f.companions)), *EXTRA]
+    data = {name: getattr(record, name) for name in columns if hasattr(record, name)}
     data["custom"] = record.custom or {}
     return {k: (v.isoformat() if hasattr(v, "isoformat") else float(v) if hasattr(v, "normalize") else v)
             for k, v in data.items()}
@@ -94,39 +91,30 @@ def show_record(plural: str, record_id: int):
 
 @bp.post("/<plural>")
 def create(plural: str):
-    """Create a record; `owner` is an owner choice: "user:3", "user:ana@example.com", "pool:2" or
-    "pool:Inbound EU" (the pool's next member gets it)."""
+    """Create a record from the registry's API-writable fields; `owner` is an owner choice: "user:3",
+    "user:ana@example.com", "pool:2" or "pool:Inbound EU" (the pool's next member gets it)."""
     viewer = _viewer(write=True)
     rtype = _type(plural, viewer)
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
         return _error(400, "Send a JSON object.")
-    unknown = set(payload) - set(FIELDS[rtype.name]) - {"owner", "stage"}
+    writable = {f.name: f for f in api_fields(db.session, rtype)}
+    unknown = set(payload) - set(writable)
     if unknown:
         return _error(422, "Unknown fields.", fields=sorted(unknown))
-    title = rtype.title_column
-    if not str(payload.get(title, "")).strip():
-        return _error(422, f"{title} is required.", fields=[title])
+    missing = [name for name, f in writable.items() if f.required and str(payload.get(name) or "").strip() == ""]
+    if missing:
+        return _error(422, f"{missing[0]} is required.", fields=missing)
     try:
         owner = assign(db.session, str(payload.pop("owner", "") or f"user:{viewer.id}"), viewer, rtype.name)
-        values = payload | {"owner_id": owner.user.id if owner.user else None}
-        if rtype.name == "deal":
-            values |= _stage(values.pop("stage", None))
-        else:
-            values.pop("stage", None)
+        values = ValueParser(db.session, viewer).values(writable, payload)
+        values["owner_id"] = owner.user.id if owner.user else None
         record = create_record(db.session, rtype, values, viewer, owner_via=owner.via)
     except DomainError as error:
         db.session.rollback()
         return _error(422, str(error))
     db.session.commit()
     return jsonify(_as_json(rtype, record)), 201
-
-
-def _stage(raw) -> dict:
-    stage = db.session.get(Stage, raw) if isinstance(raw, int) else None
-    if stage is None:
-        raise DomainError("A deal needs an existing pipeline stage id in `stage`.")
-    return {"stage_id": stage.id, "pipeline_id": stage.pipeline_id}
 
 
 @bp.cli.command("api-token")

@@ -134,7 +134,7 @@ def _drawer(sel: bulk.Selection, req: ActionRequest, status: int = 200, message:
     rtype = sel.rtype
     usable = not sel.flt.errors
     preview = bulk.preview(db.session, sel) if usable else None
-    stages = _stage_choices(rtype.name)
+    stages = _stage_choices(rtype)
     return render("bulk/drawer.html", "drawer", status=status, sel=sel, req=req, preview=preview,
                   message=message, hidden=selection_args(sel), list_url=_list_url(sel),
                   owner_choices=owner_choices(db.session, current_user, rtype.name),
@@ -144,11 +144,13 @@ def _drawer(sel: bulk.Selection, req: ActionRequest, status: int = 200, message:
                   words=bulk.WORDS, page=not wants_fragment())
 
 
-def _stage_choices(name: str) -> list[tuple[str, list[tuple[int, str]]]]:
-    if name == "deal":
+def _stage_choices(rtype) -> list[tuple[str, list[tuple[int, str]]]]:
+    """The record type's pipeline positions: stages grouped by pipeline, or the lead statuses."""
+    source = rtype.position_field.choices if rtype.position else None
+    if source == "stage":
         pipelines = db.session.scalars(select(Pipeline).order_by(Pipeline.position)).all()
         return [(p.name, [(s.id, s.name) for s in p.stages]) for p in pipelines]
-    if name == "lead":
+    if source == "lead_status":
         statuses = db.session.scalars(lead_statuses.ordered()).all()
         return [("", [(s.id, s.name) for s in statuses])]
     return []

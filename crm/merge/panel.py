@@ -1,17 +1,15 @@
 """What the merge panel shows: one row per field, one cell per record, the default picks."""
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm.models import Contact, CustomField, LeadStatus, Organization, Role, Stage, Team, User
+from crm.models import Role, Team, User
 from crm.services import merge
+from crm.services.field_values import text_value
+from crm.services.fields import Kind
 from crm.services.owners import owner_choices
 from crm.services.record_types import RecordType
-
-NAMES = {"status_id": LeadStatus, "organization_id": Organization, "contact_id": Contact}
-
 
 @dataclass
 class Cell:
@@ -59,12 +57,10 @@ class Panel:
 def build_panel(session: Session, rtype: RecordType, records: list, viewer: User) -> Panel:
     """The panel for records already checked and ranked by `merge.ranked`."""
     fields = merge.fields_for(session, rtype)
-    kinds = {f"custom.{cf.key}": cf.kind for cf in session.scalars(
-        select(CustomField).where(CustomField.record_type == rtype.name))}
     defaults = merge.default_choices(records, fields, records[0])
     rows, blank = [], []
     for f in fields:
-        cells = [_cell(session, r, f, kinds.get(f.name)) for r in records]
+        cells = [_cell(r, f) for r in records]
         if all(c.empty for c in cells):
             blank.append(f.label)
         else:
@@ -72,32 +68,14 @@ def build_panel(session: Session, rtype: RecordType, records: list, viewer: User
     return Panel(rtype, records, rows, blank, _owners(session, records, viewer), _teams(session, records, viewer))
 
 
-def _cell(session: Session, record, f: merge.MergeField, kind: str | None) -> Cell:
-    value = merge.field_value(record, f)
-    if merge.is_empty(value):
+def _cell(record, row: merge.MergeField) -> Cell:
+    if merge.is_empty(merge.field_value(record, row)):
         return Cell(record, "", True)
-    return Cell(record, _text(session, f, value, kind), False)
-
-
-def _text(session: Session, f: merge.MergeField, value, kind: str | None) -> str:
-    if kind == "checkbox":
-        return "yes" if value else "no"
-    if f.name in NAMES:
-        target = session.get(NAMES[f.name], value)
-        return target.name if target else f"#{value}"
-    if f.name == "stage":
-        stage = session.get(Stage, value[1])
-        return str(stage) if stage else ""
-    if f.name == "place":
-        return ", ".join(v for v in value[:3] if v)
-    if f.name == "value" and isinstance(value, tuple):
-        amount, currency = value
-        return f"{currency} {amount:,.2f}" if amount is not None else ""
-    if isinstance(value, Decimal):
-        return f"{value:,.2f}"
-    if f.name == "tags":
-        return ", ".join(t.strip() for t in value.split(",") if t.strip())
-    return str(value)
+    first = row.fields[0]
+    if len(row.fields) == 1 or first.kind == Kind.MONEY:
+        return Cell(record, text_value(first, record), False)
+    parts = (text_value(f, record) for f in row.fields if f.kind != Kind.GEO)
+    return Cell(record, ", ".join(p for p in parts if p), False)
 
 
 def _owners(session: Session, records: list, viewer: User) -> list[tuple[str, str]]:

@@ -24,7 +24,6 @@ SIMILAR = "<any(leads,contacts,organizations):plural>"
 MERGEABLE = "<any(leads,deals,contacts,organizations):plural>"
 BY_PLURAL = {t.plural: t for t in RECORD_TYPES.values()}
 GROUPS_PER_PAGE = 25
-PROBE_FIELDS = ("email", "phone", "country", "person_name", "company_name", "name", "website")
 
 
 @bp.get(f"/{SIMILAR}/<int:record_id>/similar")
@@ -58,7 +57,7 @@ def similar_link(plural: str, record_id: int):
 def check_new(plural: str):
     """The create form's "possible duplicate of ..." notice for the values typed so far."""
     rtype = BY_PLURAL[plural]
-    values = {k: request.args.get(k, "") for k in PROBE_FIELDS}
+    values = {f.attr: request.args.get(f.form_name, "") for f in rtype.probe_fields}
     matches = find_similar(db.session, rtype, values, current_user, limit=3)
     return render_template("merge/_new_notice_result.html", rtype=rtype, matches=matches)
 

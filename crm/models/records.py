@@ -119,6 +119,8 @@ class Lead(Timestamps, SoftDelete, Owned, Located, CustomValues, db.Model):
     owner: Mapped[User | None] = relationship(foreign_keys="Lead.owner_id")
     status: Mapped[LeadStatus | None] = relationship()
     territory: Mapped[Territory | None] = relationship()
+    contact: Mapped[Contact | None] = relationship(foreign_keys="Lead.contact_id")
+    organization: Mapped[Organization | None] = relationship(foreign_keys="Lead.organization_id")
 
     @property
     def tag_list(self) -> list[str]:

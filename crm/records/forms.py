@@ -1,171 +1,92 @@
-"""WTForms for each record type, with the admin's custom fields added at request time."""
+"""The record form of any record type, built from its fields in the registry (custom fields too)."""
+from datetime import date
+
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from wtforms import (
-    BooleanField, DateField, DecimalField, EmailField, FloatField, SelectField, StringField,
-    TextAreaField,
+    BooleanField, DateField, DecimalField, EmailField, FloatField, SelectField, StringField, TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from crm.form_choices import FormView, select_choices
-from crm.models import CustomField, Organization, Contact, Stage, User
-from crm.services import lead_statuses
-from crm.services.owners import owner_choices
-from crm.services.permissions import visible_clause
+from crm.i18n import _l
+from crm.models import User
+from crm.services.field_values import ValueParser, options
+from crm.services.fields import Field, Kind, fields_of
+from crm.services.geo import locate
+from crm.services.owners import resolve_owner
 from crm.services.record_types import RecordType
 
-OPTIONAL_EMAIL = [Optional(), Email(message="Enter an email address like name@company.com."), Length(max=254)]
-
-
-def place_fields() -> tuple:
-    """Address, city, country, latitude, longitude: made in each form's body, so that they come
-    after its own fields (WTForms orders fields by when they were created)."""
-    return (StringField("Address", validators=[Length(max=255)]),
-            StringField("City", validators=[Length(max=120)]),
-            StringField("Country", validators=[Length(max=80)]),
-            FloatField("Latitude", validators=[Optional(), NumberRange(-90, 90)]),
-            FloatField("Longitude", validators=[Optional(), NumberRange(-180, 180)]))
-
-
-class LeadForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(message="A lead needs a title."), Length(max=200)])
-    person_name = StringField("Contact person", validators=[Length(max=160)])
-    company_name = StringField("Company", validators=[Length(max=160)])
-    email = EmailField("Email", validators=OPTIONAL_EMAIL)
-    phone = StringField("Phone", validators=[Length(max=40)])
-    status = SelectField("Status", coerce=str)
-    owner = SelectField("Owner", coerce=str)
-    source = StringField("Source", validators=[Length(max=60)])
-    value = DecimalField("Value", places=2, validators=[Optional(), NumberRange(min=0)])
-    tags = StringField("Tags", description="Comma-separated", validators=[Length(max=400)])
-    address, city, country, lat, lng = place_fields()
-    description = TextAreaField("Description")
-
-
-class DealForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(message="A deal needs a title."), Length(max=200)])
-    value = DecimalField("Value", places=2, validators=[Optional(), NumberRange(min=0)])
-    currency = SelectField("Currency", choices=select_choices((c, c) for c in ("EUR", "USD", "GBP", "SEK")))
-    stage = SelectField("Stage", coerce=str)
-    owner = SelectField("Owner", coerce=str)
-    organization = SelectField("Organization", coerce=str)
-    contact = SelectField("Contact person", coerce=str)
-    expected_close = DateField("Expected close", validators=[Optional()])
-    email = EmailField("Email", validators=OPTIONAL_EMAIL)
-    phone = StringField("Phone", validators=[Length(max=40)])
-    source = StringField("Source", validators=[Length(max=60)])
-    address, city, country, lat, lng = place_fields()
-    description = TextAreaField("Description")
-
-
-class ContactForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(message="A contact needs a name."), Length(max=160)])
-    email = EmailField("Email", validators=OPTIONAL_EMAIL)
-    phone = StringField("Phone", validators=[Length(max=40)])
-    job_title = StringField("Job title", validators=[Length(max=120)])
-    organization = SelectField("Organization", coerce=str)
-    owner = SelectField("Owner", coerce=str)
-    source = StringField("Source", validators=[Length(max=60)])
-    address, city, country, lat, lng = place_fields()
-
-
-class OrganizationForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(message="An organization needs a name."), Length(max=160)])
-    email = EmailField("Email", validators=OPTIONAL_EMAIL)
-    phone = StringField("Phone", validators=[Length(max=40)])
-    website = StringField("Website", validators=[Length(max=200)])
-    owner = SelectField("Owner", coerce=str)
-    source = StringField("Source", validators=[Length(max=60)])
-    address, city, country, lat, lng = place_fields()
-
-
-FORMS = {"lead": LeadForm, "deal": DealForm, "contact": ContactForm, "organization": OrganizationForm}
-
-
-def custom_fields(session: Session, record_type: str) -> list[CustomField]:
-    return list(session.scalars(select(CustomField).where(CustomField.record_type == record_type)
-                                .order_by(CustomField.position, CustomField.id)))
+EMAIL_MESSAGE = _l("Enter an email address like name@company.com.")
 
 
 def build_form(session: Session, rtype: RecordType, viewer: User, record=None, **kwargs) -> FlaskForm:
-    """The record type's form with choices filled and one field per custom field."""
-    fields = custom_fields(session, rtype.name)
+    """The record type's form: one input per registry field on forms, choices filled for the viewer."""
+    fields = [f for f in fields_of(session, rtype) if f.form]
 
-    class Form(FORMS[rtype.name]):
+    class Form(FlaskForm):
         pass
 
-    for cf in fields:
-        setattr(Form, f"cf_{cf.key}", _custom_field(cf))
+    for f in fields:  # WTForms keeps the order the inputs were made in: the registry's
+        setattr(Form, f.form_name, _input(f))
     form = Form(obj=FormView(record, _initial(record, fields)) if record is not None else None, **kwargs)
-    form.custom_fields = fields
+    form.registry_fields = fields
     _fill_choices(session, form, rtype, viewer, record)
     return form
 
 
-def _custom_field(cf: CustomField):
-    required = [DataRequired(message=f"{cf.label} is required.")] if cf.required and cf.kind != "checkbox" else [Optional()]
-    match cf.kind:
-        case "number":
-            return FloatField(cf.label, validators=required)
-        case "date":
-            return DateField(cf.label, validators=required)
-        case "checkbox":
-            return BooleanField(cf.label)
-        case "choice":
-            return SelectField(cf.label, choices=select_choices(((c, c) for c in cf.choices), blank="—"),
-                               validators=required)
-        case _:
-            return StringField(cf.label, validators=required + [Length(max=500)])
+def _input(f: Field):
+    """The WTForms input for a field's kind, with its checks (required, length, bounds)."""
+    checks = [DataRequired(message=f.required)] if f.required and f.kind != Kind.BOOLEAN else [Optional()]
+    if f.max_length:
+        checks.append(Length(max=f.max_length))
+    label, help_text = f.label, f.description
+    match f.kind:
+        case Kind.EMAIL:
+            return EmailField(label, validators=[*checks, Email(message=EMAIL_MESSAGE)])
+        case Kind.MONEY:
+            return DecimalField(label, places=2, validators=[*checks, NumberRange(min=0)])
+        case Kind.NUMBER:
+            return FloatField(label, validators=checks)
+        case Kind.GEO:
+            return FloatField(label, validators=[*checks, NumberRange(*f.bounds)])
+        case Kind.DATE:
+            return DateField(label, validators=checks)
+        case Kind.BOOLEAN:
+            return BooleanField(label)
+        case Kind.CHOICE | Kind.REFERENCE:
+            fixed = isinstance(f.choices, tuple)
+            return SelectField(label, coerce=str, validators=checks, choices=select_choices(
+                ((c, c) for c in f.choices), blank="—" if f.is_custom else None) if fixed else None)
+    if f.multiline:
+        return TextAreaField(label, validators=checks, description=help_text)
+    return StringField(label, validators=checks, description=help_text)
 
 
-def _initial(record, fields: list[CustomField]) -> dict:
+def _initial(record, fields: list[Field]) -> dict:
+    """What the edit form shows where it differs from the attribute: choice values and custom values."""
     data = {}
-    if hasattr(record, "owner_id"):
-        data["owner"] = f"user:{record.owner_id}" if record.owner_id else ""
-    for name in ("status", "stage", "organization", "contact"):
-        fk = getattr(record, f"{name}_id", None)
-        data[name] = str(fk) if fk else ""
-    custom = record.custom or {}
-    for cf in fields:
-        value = custom.get(cf.key)
-        if cf.kind == "date" and value:
-            from datetime import date
-            value = date.fromisoformat(value)
-        data[f"cf_{cf.key}"] = value
+    for f in fields:
+        value = f.value(record)
+        if f.choices == "owner":
+            data[f.form_name] = f"user:{value}" if value else ""
+        elif f.choices and not isinstance(f.choices, tuple):
+            data[f.form_name] = str(value) if value else ""
+        elif f.custom_key:
+            data[f.form_name] = date.fromisoformat(value) if f.kind == Kind.DATE and value else value
     return data
 
 
 def _fill_choices(session: Session, form, rtype: RecordType, viewer: User, record) -> None:
-    owners = owner_choices(session, viewer, rtype.name)
-    if record is not None and record.owner_id and f"user:{record.owner_id}" not in dict(owners):
-        owners.insert(0, (f"user:{record.owner_id}", record.owner.name if record.owner else "—"))
-    form.owner.choices = select_choices(owners, blank="No owner")
-    if hasattr(form, "status"):
-        form.status.choices = select_choices(((str(s.id), s.name) for s in session.scalars(lead_statuses.ordered())),
-                                             blank="—")
-    if hasattr(form, "stage"):
-        form.stage.choices = select_choices((str(s.id), str(s)) for s in session.scalars(
-            select(Stage).join(Stage.pipeline).order_by(Stage.pipeline_id, Stage.position)))
-    if hasattr(form, "organization"):
-        form.organization.choices = select_choices(((str(i), n) for i, n in session.execute(
-            select(Organization.id, Organization.name).where(
-                Organization.deleted_at.is_(None), visible_clause(Organization, viewer))
-            .order_by(Organization.name).limit(1000))), blank="—")
-    if hasattr(form, "contact"):
-        form.contact.choices = select_choices(((str(i), n) for i, n in session.execute(
-            select(Contact.id, Contact.name).where(
-                Contact.deleted_at.is_(None), visible_clause(Contact, viewer))
-            .order_by(Contact.name).limit(1000))), blank="—")
-
-
-PLAIN_FIELDS = {
-    "lead": ("title", "person_name", "company_name", "email", "phone", "source", "value", "tags", "description"),
-    "deal": ("title", "value", "currency", "expected_close", "email", "phone", "source", "description"),
-    "contact": ("name", "email", "phone", "job_title", "source"),
-    "organization": ("name", "email", "phone", "website", "source"),
-}
-PLACE_FIELDS = ("address", "city", "country", "lat", "lng")
+    for f in form.registry_fields:
+        if not f.choices or isinstance(f.choices, tuple):
+            continue
+        choices = options(session, f, viewer, rtype.name)
+        if f.choices == "owner" and record is not None and record.owner_id \
+                and f"user:{record.owner_id}" not in dict(choices):
+            choices.insert(0, (f"user:{record.owner_id}", record.owner.name if record.owner else "—"))
+        blank = None if f.required else _l("No owner") if f.choices == "owner" else "—"
+        form[f.form_name].choices = select_choices(choices, blank=blank)
 
 
 def form_values(session: Session, form, rtype: RecordType, viewer: User, record=None) -> dict:
@@ -173,29 +94,29 @@ def form_values(session: Session, form, rtype: RecordType, viewer: User, record=
 
     The record's current owner may stay as it is even when they could not be chosen now (an
     inactive user): editing a field must not require reassigning the record first."""
-    from crm.services.geo import locate
-    from crm.services.owners import resolve_owner
-
-    values = {name: getattr(form, name).data for name in PLAIN_FIELDS[rtype.name] + PLACE_FIELDS}
-    values = {k: (v.strip() if isinstance(v, str) else v) for k, v in values.items()}
-    if values["city"] and values["lat"] is None and values["lng"] is None:
-        values["lat"], values["lng"] = locate(values["city"], values["country"]) or (None, None)
-    if record is not None and record.owner_id and form.owner.data == f"user:{record.owner_id}":
-        values["owner_id"] = record.owner_id
-    else:
-        owner = resolve_owner(session, form.owner.data, viewer, rtype.name)
-        values["owner_id"] = owner.id if owner else None
-    if hasattr(form, "status"):
-        values["status_id"] = int(form.status.data) if form.status.data else None
-    if hasattr(form, "stage"):
-        stage = session.get(Stage, int(form.stage.data))
-        values["stage_id"], values["pipeline_id"] = stage.id, stage.pipeline_id
-    for name in ("organization", "contact"):
-        if hasattr(form, name):
-            values[f"{name}_id"] = int(getattr(form, name).data) if getattr(form, name).data else None
-    values["custom"] = {cf.key: _custom_value(getattr(form, f"cf_{cf.key}").data)
-                        for cf in form.custom_fields}
+    parser = ValueParser(session, viewer)
+    values: dict = {"custom": {}}
+    for f in form.registry_fields:
+        data = form[f.form_name].data
+        data = data.strip() if isinstance(data, str) else data
+        if f.custom_key:
+            values["custom"][f.custom_key] = _custom_value(data)
+        elif f.choices == "owner":
+            values[f.attr] = _owner_id(session, data, rtype, viewer, record)
+        elif f.choices and not isinstance(f.choices, tuple):
+            values |= parser.parse(f, data) if data else {f.attr: None}
+        else:
+            values[f.attr] = data
+    if values.get("city") and values.get("lat") is None and values.get("lng") is None:
+        values["lat"], values["lng"] = locate(values["city"], values.get("country", "")) or (None, None)
     return values
+
+
+def _owner_id(session: Session, choice: str, rtype: RecordType, viewer: User, record) -> int | None:
+    if record is not None and record.owner_id and choice == f"user:{record.owner_id}":
+        return record.owner_id
+    owner = resolve_owner(session, choice, viewer, rtype.name)
+    return owner.id if owner else None
 
 
 def _custom_value(value):

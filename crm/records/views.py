@@ -12,8 +12,7 @@ from crm.extensions import db
 from crm.models import LeadStatus, Note, Pipeline, Territory, User
 from crm.models.engagement import ACTIVITY_KINDS
 from crm.models.mixins import utcnow
-from crm.records.columns import COLUMNS
-from crm.records.forms import build_form, custom_fields, form_values
+from crm.records.forms import build_form, form_values
 from crm.paging import paginate
 from crm.rendering import render, wants_fragment
 from crm.services import DomainError
@@ -21,6 +20,7 @@ from crm.services import engagement, history, lead_statuses
 from crm.services.duplicates import find_similar
 from crm.services.deal_restore import restore_one
 from crm.services.editing import create_record, new_record_defaults, trash_record, update_record
+from crm.services.fields import custom_fields, fields_of, record_page_rows
 from crm.services.filters import filtered_select, parse_filter
 from crm.services.owners import via_of
 from crm.services.permissions import can_edit, can_view, visible_clause
@@ -28,10 +28,6 @@ from crm.services.record_types import RecordType
 from crm.services.related import related_records
 from crm.services.saved_lists import list_for_filter
 from crm.services.settings import enabled_types
-
-EAGER = {"lead": ("owner", "status"), "deal": ("owner", "stage", "organization"),
-         "contact": ("owner", "organization"), "organization": ("owner",)}
-
 
 def register_record_views(bp: Blueprint, rtype: RecordType) -> None:
     rules = [("/", "index", list_records, ["GET"]),
@@ -53,12 +49,12 @@ def list_records(rtype: RecordType):
     flt = parse_filter(db.session, rtype, request.args, current_user)
     sort_key, order_by = _sort(rtype, request.args.get("sort", ""))
     stmt = (filtered_select(rtype, flt, current_user).order_by(*order_by)
-            .options(*(selectinload(getattr(rtype.model, r)) for r in EAGER[rtype.name])))
+            .options(*(selectinload(getattr(rtype.model, r)) for r in rtype.relations)))
     per_page = min(_positive_int(request.args.get("per_page"), current_app.config["PER_PAGE"]), 200)
     pagination, notice = paginate(stmt, per_page)
     return render("records/list.html", "record_rows", rtype=rtype, flt=flt, pagination=pagination,
                   list_url=url_for(f"{rtype.plural}.index"),
-                  columns=COLUMNS[rtype.name], sort=sort_key, notice=notice,
+                  columns=rtype.columns, sort=sort_key, notice=notice,
                   options=filter_options(rtype), filter_args=flt.to_args(),
                   smart_list=list_for_filter(db.session, current_user, rtype.name, flt))
 
@@ -74,9 +70,10 @@ def filter_options(rtype: RecordType) -> dict:
         "sources": db.session.scalars(select(model.source).distinct().where(
             model.source != "", visible_clause(model, current_user)).order_by(model.source).limit(50)).all(),
     }
-    if rtype.name == "lead":
+    source = rtype.position_field.choices if rtype.position else None
+    if source == "lead_status":
         options["statuses"] = db.session.execute(lead_statuses.ordered().with_only_columns(LeadStatus.id, LeadStatus.name)).all()
-    if rtype.name == "deal":
+    elif source == "stage":
         options["pipelines"] = db.session.scalars(select(Pipeline).order_by(Pipeline.position)).all()
     return options
 
@@ -92,7 +89,7 @@ def _sort(rtype: RecordType, raw: str):
     name = raw.lstrip("-")
     if name not in rtype.sortable:
         raw, name = "-created_at", "created_at"
-    column = getattr(rtype.model, name)
+    column = getattr(rtype.model, rtype.field(name).attr)
     primary = column.desc() if raw.startswith("-") else column.asc()
     return raw, (primary, rtype.model.id.desc())
 
@@ -134,9 +131,9 @@ def _show_context(rtype: RecordType, record, form=None) -> dict:
     activities = db.session.scalars(engagement.activities_select(rtype, record.id)).all()
     notes = db.session.scalars(select(Note).where(getattr(Note, f"{rtype.name}_id") == record.id)
                                .order_by(Note.created_at.desc())).all()
-    custom = custom_fields(db.session, rtype.name)
+    details = record_page_rows([f for f in fields_of(db.session, rtype) if f.attr != rtype.title_column])
     return dict(rtype=rtype, record=record, form=form, timeline=history.describe(db.session, events),
-                activities=activities, notes=notes, custom_fields=custom, now=utcnow(),
+                activities=activities, notes=notes, details=details, now=utcnow(),
                 editable=can_edit(current_user, record) and getattr(record, "converted_at", None) is None,
                 activity_kinds=ACTIVITY_KINDS, related=related_records(db.session, rtype, record.id, current_user),
                 linkable=set(enabled_types(db.session, current_user)))
@@ -166,7 +163,7 @@ def new_record(rtype: RecordType):
 
 def _warn_of_duplicates(rtype: RecordType, record) -> None:
     """The create form warns while typing (with JS); this says it again, with links, once created."""
-    if rtype.name == "deal":
+    if not rtype.similar:
         return
     matches = find_similar(db.session, rtype, record, current_user, limit=3)
     if matches:

@@ -5,7 +5,7 @@ from crm.models import User
 from crm.models.mixins import utcnow
 from crm.services import DomainError
 from crm.services import history
-from crm.services.lead_statuses import first_status
+from crm.services.field_values import default_values
 from crm.services.permissions import require_edit
 from crm.services.record_types import RecordType, record_type_of
 from crm.services.territories import territory_values
@@ -13,7 +13,7 @@ from crm.services.territories import territory_values
 
 def new_record_defaults(session: Session, rtype: RecordType) -> dict:
     """What a new record gets when nothing says otherwise: a lead starts in the first open status."""
-    return {"status_id": first_status(session, "open")} if rtype.name == "lead" else {}
+    return default_values(session, rtype.fields)
 
 
 def create_record(session: Session, rtype: RecordType, values: dict, actor: User | None,

@@ -104,14 +104,15 @@ def parse_filter(session: Session, rtype: RecordType, args: MultiArgs, viewer: U
         flt.errors.append(f"Unknown location filter {located!r}: use yes or no.")
     flt.located = located if located in ("yes", "no") else ""
     flt.ids = _selection(args.getlist("ids"), flt)
-    if rtype.name == "deal":
+    source = _position_source(rtype)
+    if source == "stage":
         flt.stage = _ids(args.getlist("stage"), "stage", flt)
         flt.pipeline = (_ids(args.getlist("pipeline")[:1], "pipeline", flt) or [None])[0]
         flt.status = [s for s in args.getlist("status") if s]
         for s in flt.status:
             if s not in DEAL_STATUSES:
                 flt.errors.append(f"Unknown deal status {s!r}: use open, won or lost.")
-    elif rtype.name == "lead":
+    elif source == "lead_status":
         flt.status = [str(i) for i in _ids(args.getlist("status"), "status", flt)]
     for key in args.keys():
         if key.startswith("cf_"):
@@ -120,6 +121,11 @@ def parse_filter(session: Session, rtype: RecordType, args: MultiArgs, viewer: U
                 flt.custom[key[3:]] = value
     _check_references(session, rtype, flt)
     return flt
+
+
+def _position_source(rtype: RecordType) -> str | None:
+    """Where the record type's pipeline position comes from: "stage" (deals), "lead_status" (leads)."""
+    return rtype.position_field.choices if rtype.position else None
 
 
 def _ids(values: list[str], name: str, flt: Filter, me: int | None = None) -> list[int]:
@@ -169,7 +175,7 @@ def _check_references(session: Session, rtype: RecordType, flt: Filter) -> None:
               (Stage, flt.stage, "stage")]
     if flt.pipeline:
         checks.append((Pipeline, [flt.pipeline], "pipeline"))
-    if rtype.name == "lead":
+    if _position_source(rtype) == "lead_status":
         checks.append((LeadStatus, [int(s) for s in flt.status], "status"))
     for model, ids, name in checks:
         if ids:
@@ -257,15 +263,18 @@ def _in_selection(column, ids: list[int]):
 
 
 def _stage_conditions(rtype: RecordType, flt: Filter) -> list:
-    model = rtype.model
+    source = _position_source(rtype)
+    if source is None:
+        return []
+    position = getattr(rtype.model, rtype.position_field.attr)
     where = []
-    if rtype.name == "lead" and flt.status:
-        where.append(model.status_id.in_([int(s) for s in flt.status]))
-    if rtype.name == "deal":
+    if source == "lead_status" and flt.status:
+        where.append(position.in_([int(s) for s in flt.status]))
+    if source == "stage":
         if flt.stage:
-            where.append(model.stage_id.in_(flt.stage))
+            where.append(position.in_(flt.stage))
         if flt.pipeline:
-            where.append(model.pipeline_id == flt.pipeline)
+            where.append(getattr(rtype.model, rtype.position_field.companions[0]) == flt.pipeline)
         if flt.status:
             kinds = []
             if "won" in flt.status:
@@ -274,7 +283,7 @@ def _stage_conditions(rtype: RecordType, flt: Filter) -> list:
                 kinds.append(Stage.is_lost)
             if "open" in flt.status:
                 kinds.append(and_(~Stage.is_won, ~Stage.is_lost))
-            where.append(model.stage_id.in_(select(Stage.id).where(or_(*kinds))))
+            where.append(position.in_(select(Stage.id).where(or_(*kinds))))
     return where
 
 

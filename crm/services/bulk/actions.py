@@ -7,12 +7,13 @@ from sqlalchemy import Column, Integer, Table, func, insert, literal, not_, or_,
 from sqlalchemy.orm import Session
 
 from crm.i18n import _, ngettext
-from crm.models import LeadStatus, Pool, Stage, User
+from crm.models import Pool, User
 from crm.models.mixins import utcnow
 from crm.services import DomainError, PermissionDenied
 from crm.services import owners
 from crm.services.bulk.engine import PICK, SCRATCH, Change, Outcome, run, scratch_table
 from crm.services.bulk.selection import Selection
+from crm.services.fields import SOURCE_MODELS, column_values
 from crm.services.permissions import may_mass_change, may_purge
 from crm.services.wording import count_phrase
 
@@ -92,17 +93,15 @@ def change_stage(session: Session, sel: Selection, stage_id: int | None, *, expe
                  chunk_size: int | None = None, fault: Callable[[int], None] | None = None) -> Outcome:
     """Move every deal to a pipeline stage, or every lead to a lead status."""
     _guard(sel.viewer, "change")
-    name = sel.rtype.name
-    if name not in ("deal", "lead"):
+    position = sel.rtype.position_field
+    if position is None:
         raise DomainError(f"{sel.rtype.plural.capitalize()} have no stage or status to change.")
-    target = session.get(Stage if name == "deal" else LeadStatus, stage_id) if stage_id else None
+    what = position.name  # "stage" or "status"
+    target = session.get(SOURCE_MODELS[position.choices], stage_id) if stage_id else None
     if target is None:
-        raise DomainError(f"Choose the new {'stage' if name == 'deal' else 'status'}.")
-    if name == "deal":
-        fields = {"stage_id": literal(target.id, Integer), "pipeline_id": literal(target.pipeline_id, Integer)}
-        label, what = f"{target.pipeline.name}: {target.name}", "stage"
-    else:
-        fields, label, what = {"status_id": literal(target.id, Integer)}, target.name, "status"
+        raise DomainError(f"Choose the new {what}.")
+    fields = {name: literal(value, Integer) for name, value in column_values(position, target).items()}
+    label = str(target)
     change = Change("change", fields,
                     phrase=lambda n: f"changed the {what} of {count_phrase(n, sel.rtype)} to {label}",
                     params={what: target.id, "label": label})

@@ -98,14 +98,15 @@ def preview(session: Session, sel: Selection) -> Preview:
 
 
 def _by_stage(session: Session, sel: Selection) -> list[tuple[str, int]]:
-    model, name = sel.rtype.model, sel.rtype.name
-    if name == "deal":
+    model, position = sel.rtype.model, sel.rtype.position_field
+    source = position.choices if position else None
+    if source == "stage":
         label = Pipeline.name + literal(": ") + Stage.name
         stmt = (select(label, func.count()).select_from(model).join(Stage, Stage.id == model.stage_id)
                 .join(Pipeline, Pipeline.id == Stage.pipeline_id)
                 .group_by(Pipeline.position, Pipeline.name, Stage.position, Stage.name)
                 .order_by(Pipeline.position, Stage.position))
-    elif name == "lead":
+    elif source == "lead_status":
         label = func.coalesce(LeadStatus.name, "No status")
         stmt = (select(label, func.count()).select_from(model)
                 .outerjoin(LeadStatus, LeadStatus.id == model.status_id)

@@ -56,21 +56,13 @@ def find_similar(session: Session, rtype: RecordType | str, values_or_record, vi
 def _values(rtype: RecordType, probe) -> tuple[int | None, Mapping]:
     if isinstance(probe, Mapping):
         return probe.get("id"), probe
-    columns = {c for c in _column_names(rtype)}
-    return probe.id, {name: getattr(probe, name) for name in columns}
-
-
-def _column_names(rtype: RecordType) -> list[str]:
-    profile = PROFILES[rtype.name]
-    names = ["email", "phone", "country", profile.person, profile.company, profile.website,
-             profile.organization]
-    return [n for n in names if n]
+    return probe.id, {name: getattr(probe, name) for name in PROFILES[rtype.name].columns}
 
 
 def _columns(rtype: RecordType) -> list:
     model = rtype.model
     return [model.id, getattr(model, rtype.title_column).label("title"),
-            *(getattr(model, n) for n in _column_names(rtype))]
+            *(getattr(model, n) for n in PROFILES[rtype.name].columns)]
 
 
 def _candidate_conditions(rtype: RecordType, probe: Signature, dialect: str) -> tuple[list, int]:
@@ -85,15 +77,16 @@ def _candidate_conditions(rtype: RecordType, probe: Signature, dialect: str) -> 
     if probe.email:
         local, _, domain = probe.email.partition("@")
         if domain == "gmail.com":  # gmail ignores dots: compare without any
-            where.append(like(func.replace(model.email, ".", ""), f"{_escape(local)}%@gmailcom"))
+            where.append(like(func.replace(getattr(model, profile.email), ".", ""), f"{_escape(local)}%@gmailcom"))
         else:  # "ana+crm@acme.com" is "ana@acme.com"
-            where.append(like(model.email, f"{_escape(local)}%@{_escape(domain)}"))
+            where.append(like(getattr(model, profile.email), f"{_escape(local)}%@{_escape(domain)}"))
     if probe.phone:
         # The last 7 digits in order, whatever the separators ("+46 8 123 45 67", "08-1234567").
-        where.append(like(model.phone, "%" + "%".join(NON_DIGIT.sub("", probe.phone)[-7:])))
+        where.append(like(getattr(model, profile.phone), "%" + "%".join(NON_DIGIT.sub("", probe.phone)[-7:])))
     strong_count = len(where)
     if probe.domain:
-        where.append(like(model.email, f"%@{_escape(probe.domain)}"))
+        if profile.email:
+            where.append(like(getattr(model, profile.email), f"%@{_escape(probe.domain)}"))
         if profile.website:
             where.append(like(getattr(model, profile.website), f"%{_escape(probe.domain)}%"))
     if profile.person and probe.person:

@@ -15,6 +15,7 @@ import phonenumbers
 from rapidfuzz import fuzz
 
 from crm.services.geo import country_code
+from crm.services.record_types import RECORD_TYPES, RecordType
 
 NAME_THRESHOLD = 85  # rapidfuzz token_sort_ratio, 0..100
 LIKELY = 80  # a pair scoring this much is a likely duplicate (see WEIGHTS)
@@ -48,22 +49,30 @@ WEIGHTS = {"email": 100, "phone": 90, "person": 50, "company": 40, "organization
 
 @dataclass(frozen=True)
 class Profile:
-    """Which columns of a record type hold a person's name, a company's name, a website."""
+    """Which columns of a record type hold a person's name, a company's name, a website (the
+    registry's duplicate roles, crm/services/record_types.py)."""
 
+    email: str | None = None
+    phone: str | None = None
+    country: str | None = None  # the region of national phone numbers
     person: str | None = None
     company: str | None = None
     website: str | None = None
     organization: str | None = None  # a link to an organization: same one is evidence
     company_weight: int = WEIGHTS["company"]
+    columns: tuple[str, ...] = ()  # every column the check reads
+
+    @classmethod
+    def of(cls, rtype: RecordType) -> "Profile":
+        role = rtype.duplicate_column
+        # A record that IS a company (an organization) is its name: a close name alone is a likely duplicate.
+        weight = 80 if role("company") == rtype.title_column else WEIGHTS["company"]
+        columns = tuple(f.attr for f in rtype.fields if f.duplicate)
+        return cls(role("email"), role("phone"), role("country"), role("person"), role("company"), role("website"),
+                   role("organization"), weight, columns)
 
 
-PROFILES = {
-    "lead": Profile(person="person_name", company="company_name"),
-    "contact": Profile(person="name", organization="organization_id"),
-    # An organization is its name: a close name alone is a likely duplicate.
-    "organization": Profile(company="name", website="website", company_weight=80),
-    "deal": Profile(organization="organization_id"),
-}
+PROFILES = {name: Profile.of(rtype) for name, rtype in RECORD_TYPES.items()}
 
 
 @dataclass(slots=True)
@@ -212,12 +221,13 @@ def name_similarity(a: str, b: str) -> float:
 def signature(rtype_name: str, values: Mapping, record_id: int | None = None) -> Signature:
     profile = PROFILES[rtype_name]
     get = values.get
-    email = normalize_email(get("email"))
+    email = normalize_email(get(profile.email)) if profile.email else ""
+    country = get(profile.country) if profile.country else ""
     return Signature(
         id=record_id,
         email=email,
         domain=_company_domain(email, (get(profile.website) or "") if profile.website else ""),
-        phone=normalize_phone(get("phone"), get("country")),
+        phone=normalize_phone(get(profile.phone), country) if profile.phone else "",
         person=normalize_name(get(profile.person)) if profile.person else "",
         company=normalize_name(get(profile.company), company=True) if profile.company else "",
         organization=get(profile.organization) if profile.organization else None,

@@ -1,20 +1,15 @@
-"""One row's cells checked and converted to column values: lengths, email, numbers, status, stage, owner."""
-import re
-from decimal import Decimal, InvalidOperation
-
-from email_validator import EmailNotValidError, validate_email
+"""One row's cells checked and converted to column values by the field registry's parsers
+(crm/services/field_values.py), and the owner a cell names."""
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.i18n import _
-from crm.models import LeadStatus, Pipeline, Stage, User
+from crm.models import User
 from crm.models.pools import Pool
 from crm.services import DomainError
-from crm.services.importing.mapping import LABELS
+from crm.services.field_values import ValueParser
+from crm.services.importing.mapping import importable
 from crm.services.record_types import RecordType
-
-CURRENCIES = ("EUR", "USD", "GBP", "SEK")
-PLAIN_EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 
 
 class RowValues:
@@ -22,13 +17,8 @@ class RowValues:
 
     def __init__(self, session: Session, rtype: RecordType):
         self.session, self.rtype = session, rtype
-        self.statuses = {n.lower(): i for i, n in session.execute(select(LeadStatus.id, LeadStatus.name))}
-        self.stages = {}
-        for stage in session.scalars(select(Stage).join(Pipeline).order_by(Pipeline.position.desc(),
-                                                                           Stage.position.desc())):
-            self.stages[stage.name.lower()] = (stage.id, stage.pipeline_id)
-        first = session.scalar(select(Stage).join(Pipeline).order_by(Pipeline.position, Stage.position))
-        self.first_stage = (first.id, first.pipeline_id) if first else None
+        self.fields = {f.name: f for f in importable(rtype.name)}
+        self.parser = ValueParser(session, None)
         self.owners: dict[str, str] = {}
         for u in session.scalars(select(User)):
             for key in (u.email.lower(), u.name.lower()):
@@ -51,58 +41,11 @@ class RowValues:
 
     def values(self, raw: dict[str, str]) -> dict:
         """Column values for a row's cells by field; DomainError names the first cell that does not fit."""
-        table = self.rtype.model.__table__
-        values = {}
-        for name, text in raw.items():
-            if name in ("owner", "status", "stage"):
-                continue
-            size = getattr(table.c[name].type, "length", None)
-            if size and len(text) > size:
-                raise DomainError(_("%(field)s is longer than %(size)s characters.", field=LABELS[name], size=size))
-            values[name] = text
-        if "email" in values:
-            values["email"] = email(values["email"])
-        if "value" in values:
-            values["value"] = number(values["value"])
-        if values.get("currency") and values["currency"].upper() not in CURRENCIES:
-            raise DomainError(_("Unknown currency “%(code)s” (use %(codes)s).", code=values["currency"],
-                                codes=", ".join(CURRENCIES)))
-        return self._typed(values, raw)
-
-    def _typed(self, values: dict, raw: dict[str, str]) -> dict:
-        name = self.rtype.name
-        if name == "lead":
-            values["title"] = values.get("title") or values.get("company_name") or values.get("person_name") or ""
-            if raw.get("status"):
-                if raw["status"].lower() not in self.statuses:
-                    raise DomainError(_("Unknown lead status “%(name)s”.", name=raw["status"]))
-                values["status_id"] = self.statuses[raw["status"].lower()]
-        if name == "deal":
-            stage = self.stages.get(raw.get("stage", "").lower()) if raw.get("stage") else self.first_stage
-            if stage is None:
-                raise DomainError(_("Unknown stage “%(name)s”.", name=raw["stage"]))
-            values["stage_id"], values["pipeline_id"] = stage
-        title = self.rtype.title_column
-        if not values.get(title):
+        values = self.parser.values(self.fields, {k: v for k, v in raw.items() if k != "owner"})
+        title = self.rtype.fields[0]
+        if not values.get(title.attr):
+            values[title.attr] = next((values[f] for f in title.fallback if values.get(f)), "")
+        if not values.get(title.attr):
             raise DomainError(_("The row has no %(field)s: map a column to %(label)s or fill it in.",
-                                field=str(LABELS[title]).lower(), label=LABELS[title]))
+                                field=str(title.label).lower(), label=title.label))
         return values
-
-
-def email(text: str) -> str:
-    """Plain ASCII addresses by a quick pattern; anything else through email-validator."""
-    if PLAIN_EMAIL.match(text) and ".." not in text and not text.startswith("."):
-        local, _at, domain = text.rpartition("@")
-        return f"{local}@{domain.lower()}"
-    try:
-        return validate_email(text, check_deliverability=False).normalized
-    except EmailNotValidError:
-        raise DomainError(_("“%(text)s” is not an email address.", text=text)) from None
-
-
-def number(text: str) -> Decimal:
-    cleaned = re.sub(r"[^\d.,-]", "", text).replace(",", "")
-    try:
-        return Decimal(cleaned)
-    except InvalidOperation:
-        raise DomainError(_("Value “%(text)s” is not a number.", text=text)) from None

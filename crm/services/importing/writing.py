@@ -10,6 +10,7 @@ from crm.services.wording import count_phrase
 from crm.services.editing import new_record_defaults, update_record
 from crm.services.owners import parse_choice
 from crm.services.record_types import RecordType
+from crm.services.territories import with_territories
 
 
 def write(session: Session, rtype: RecordType, actor: User, batch_id: str, default_owner: str,
@@ -20,8 +21,9 @@ def write(session: Session, rtype: RecordType, actor: User, batch_id: str, defau
     teams = dict(session.execute(select(User.id, User.team_id)).all())
     if creates:
         defaults = new_record_defaults(session, rtype) | {"source": "Import"}
-        rows = [o.values | {k: v for k, v in defaults.items() if not o.values.get(k)}
-                | {"owner_id": owner, "team_id": teams.get(owner)} for o, owner in zip(creates, owner_ids)]
+        rows = with_territories(session, [o.values | {k: v for k, v in defaults.items() if not o.values.get(k)}
+                                          | {"owner_id": owner} for o, owner in zip(creates, owner_ids)])
+        rows = [row | {"team_id": teams.get(row["owner_id"])} for row in rows]
         ids = _insert_rows(session, rtype.model.__table__, rows)
         now = utcnow()
         session.execute(insert(HistoryEvent.__table__), [

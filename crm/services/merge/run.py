@@ -1,23 +1,4 @@
-"""THE merge of 2 to 5 leads, deals, contacts or organizations into one survivor, and its undo.
-
-`merge_records` runs named steps, like Odoo's lead merge:
-
-1. `_guard`: 2 to 5 distinct existing records, not in the trash, all editable by the actor.
-2. `_rank`: the default survivor is the first by `survivor_key` (not lost > converted or
-   won > later stage/status > oldest).
-3. `_merge_fields`: per field, the strategy in FIELDS (pick one record's value, unite the tags,
-   concatenate descriptions) applied to the user's choices; defaults come from `default_choices`.
-4. `_move_children`: activities, notes, emails and links (deals, contacts, leads pointing at a
-   merged record) move to the survivor with one set-based UPDATE per link column; each moved
-   row is remembered in MergeMove (INSERT ... SELECT) so that Undo merge can move it back.
-5. `_retire`: the others go to the trash, marked "merged into #id" (MergeLink; leads also get
-   `merged_into_id`).
-6. `_log`: one batch (one feed entry) and a "merge" history event on every record.
-
-Everything happens in the caller's transaction: the caller commits once, or rolls back.
-Issue 5's "Merge with existing" calls `merge_records`; the panel is `merge.panel`
-(`/leads/merge?ids=1,2`, same for /contacts/ and /organizations/).
-"""
+"""Merge and Undo merge: the steps, in order (see the package docstring)."""
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -26,7 +7,7 @@ from sqlalchemy import String, cast, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from crm.models import (
-    Activity, Batch, Contact, CustomField, Deal, EmailMessage, HistoryEvent, Lead, MergeLink,
+    Activity, Batch, Contact, Deal, EmailMessage, HistoryEvent, Lead, MergeLink,
     MergeMove, Note, Team, User,
 )
 from crm.models.mixins import utcnow
@@ -34,58 +15,12 @@ from crm.services import DomainError, PermissionDenied, history
 from crm.services.editing import update_record
 from crm.services.owners import check_assignable
 from crm.services.permissions import can_edit, can_view
+from crm.services.merge.rows import default_choices, fields_for, merged_values, survivor_key
 from crm.services.record_types import RECORD_TYPES, RecordType
 
 MIN_RECORDS, MAX_RECORDS = 2, 5
-PICK, UNITE, CONCAT = "pick", "unite", "concat"
 KEEP = object()  # "keep the survivor's salesperson/team"
 
-
-@dataclass(frozen=True)
-class MergeField:
-    """One row of the merge panel: columns that travel together, and how values combine."""
-
-    name: str
-    label: str
-    columns: tuple[str, ...] = ()
-    strategy: str = PICK
-
-    @property
-    def cols(self) -> tuple[str, ...]:
-        return self.columns or (self.name,)
-
-
-PLACE = MergeField("place", "Address", ("address", "city", "country", "lat", "lng", "territory_id"))
-
-# The per-field strategy table. Salesperson and team are set separately (prefilled from the survivor).
-FIELDS: dict[str, tuple[MergeField, ...]] = {
-    "lead": (
-        MergeField("title", "Title"), MergeField("person_name", "Contact person"),
-        MergeField("company_name", "Company"), MergeField("email", "Email"),
-        MergeField("phone", "Phone"), MergeField("status_id", "Status"),
-        MergeField("value", "Value"), MergeField("source", "Source"),
-        MergeField("contact_id", "Linked contact"), MergeField("organization_id", "Linked organization"),
-        PLACE, MergeField("tags", "Tags", strategy=UNITE),
-        MergeField("description", "Description", strategy=CONCAT),
-    ),
-    "deal": (
-        MergeField("title", "Title"), MergeField("value", "Value", ("value", "currency")),
-        MergeField("stage", "Stage", ("pipeline_id", "stage_id")),
-        MergeField("organization_id", "Organization"), MergeField("contact_id", "Contact person"),
-        MergeField("expected_close", "Expected close"), MergeField("email", "Email"),
-        MergeField("phone", "Phone"), MergeField("source", "Source"), PLACE,
-        MergeField("description", "Description", strategy=CONCAT),
-    ),
-    "contact": (
-        MergeField("name", "Name"), MergeField("email", "Email"), MergeField("phone", "Phone"),
-        MergeField("job_title", "Job title"), MergeField("organization_id", "Organization"),
-        MergeField("source", "Source"), PLACE,
-    ),
-    "organization": (
-        MergeField("name", "Name"), MergeField("email", "Email"), MergeField("phone", "Phone"),
-        MergeField("website", "Website"), MergeField("source", "Source"), PLACE,
-    ),
-}
 
 CHILDREN = (Activity, Note, EmailMessage)
 # Records that point at a record of this type; they follow it to the survivor.
@@ -114,7 +49,7 @@ def merge_records(session: Session, record_type: RecordType | str, ids, survivor
                   owner_id=KEEP, team_id=KEEP) -> MergeResult:
     """Merge records into one survivor; see the module docstring for the steps.
 
-    `choices` maps a field name (a FIELDS name or "custom.<key>") to the id of the record whose
+    `choices` maps a panel row (a field name, a group such as "place", or "custom.<key>") to the id of the record whose
     value survives, or to "concat" for CONCAT fields; missing fields get `default_choices`.
     `owner_id`/`team_id` set the result's salesperson and team (default: the survivor's).
     """
@@ -171,58 +106,6 @@ def undo_merge(session: Session, batch_id: str, actor: User) -> MergeResult:
     return MergeResult(survivor, others, undo.id, moved, changes)
 
 
-def survivor_key(record) -> tuple:
-    """Sort key of the survivor ranking (smallest first), as Odoo's _sort_by_confidence_level:
-    not lost, then converted (leads) or won (deals), then the later status/stage, then the oldest.
-    """
-    lost, converted, position = False, False, 0
-    if isinstance(record, Lead) and record.status is not None:
-        lost, converted = record.status.kind == "lost", record.status.kind == "converted"
-        position = record.status.position
-    if isinstance(record, Lead) and record.converted_at is not None:
-        converted = True
-    if isinstance(record, Deal):
-        lost, converted, position = record.stage.is_lost, record.stage.is_won, record.stage.position
-    return (lost, not converted, -position, record.created_at, record.id)
-
-
-def fields_for(session: Session, rtype: RecordType) -> list[MergeField]:
-    """The panel's rows: the type's FIELDS plus one per custom field."""
-    custom = session.scalars(select(CustomField).where(CustomField.record_type == rtype.name)
-                             .order_by(CustomField.position, CustomField.id))
-    return [*FIELDS[rtype.name], *(MergeField(f"custom.{cf.key}", cf.label) for cf in custom)]
-
-
-def field_value(record, merge_field: MergeField):
-    """The value(s) a record holds for a panel row (a tuple for multi-column rows)."""
-    if merge_field.name.startswith("custom."):
-        return (record.custom or {}).get(merge_field.name.removeprefix("custom."))
-    values = tuple(getattr(record, c) for c in merge_field.cols)
-    if merge_field.name == "place":
-        return values if any(v not in (None, "") for v in values[:3]) else None
-    return values if len(values) > 1 else values[0]
-
-
-def is_empty(value) -> bool:
-    return value is None or value == "" or (isinstance(value, tuple) and all(is_empty(v) for v in value))
-
-
-def default_choices(records: list, fields: list[MergeField], survivor) -> dict[str, str]:
-    """Per field: the non-empty value of the most recently updated record (the survivor's when
-    all are empty); CONCAT fields with two or more different texts default to "concat"."""
-    newest_first = sorted(records, key=lambda r: (r.updated_at or r.created_at, r is survivor), reverse=True)
-    choices = {}
-    for f in fields:
-        if f.strategy == UNITE:
-            continue
-        filled = [r for r in newest_first if not is_empty(field_value(r, f))]
-        if f.strategy == CONCAT and len({field_value(r, f).strip() for r in filled}) > 1:
-            choices[f.name] = CONCAT
-        else:
-            choices[f.name] = str((filled[0] if filled else survivor).id)
-    return choices
-
-
 def ranked(session: Session, record_type: RecordType | str, ids, actor: User) -> list:
     """The records of a would-be merge, checked as a merge checks them, best survivor first."""
     rtype = _rtype(record_type)
@@ -273,27 +156,10 @@ def _survivor(ranked_records: list, survivor_id) -> object:
 
 def _merge_fields(session: Session, rtype: RecordType, survivor, records: list, choices: dict,
                   actor: User, owner_id, team_id) -> dict:
-    """The survivor's new values: the chosen record's value per PICK field, united tags,
-    concatenated texts, the chosen custom values, and the salesperson/team."""
-    fields = fields_for(session, rtype)
-    chosen = default_choices(records, fields, survivor) | {k: str(v) for k, v in choices.items()}
-    by_id = {str(r.id): r for r in records}
-    values: dict = {"custom": {}}
-    for f in fields:
-        if f.strategy == UNITE:
-            values[f.name] = ",".join(_unite_tags(records))
-        elif f.strategy == CONCAT and chosen.get(f.name) == CONCAT:
-            values[f.name] = _concat([getattr(r, f.name) for r in records])
-        else:
-            source = by_id.get(chosen.get(f.name, ""))
-            if source is None:
-                raise DomainError(f"Pick the {f.label.lower()} from one of the records being merged.")
-            if f.name.startswith("custom."):
-                values["custom"][f.name.removeprefix("custom.")] = field_value(source, f)
-            else:
-                values |= {c: getattr(source, c) for c in f.cols}
-    values |= _assignment(session, survivor, records, actor, owner_id, team_id)
-    return values
+    """The survivor's new values (per row of the panel, see `rows`) and the salesperson/team."""
+    rows = fields_for(session, rtype)
+    chosen = default_choices(records, rows, survivor) | {k: str(v) for k, v in choices.items()}
+    return merged_values(rows, records, chosen) | _assignment(session, survivor, records, actor, owner_id, team_id)
 
 
 def allowed_teams(records: list, actor: User) -> set[int]:
@@ -314,23 +180,6 @@ def _assignment(session: Session, survivor, records: list, actor: User, owner_id
     if team_id != survivor.team_id and not actor.is_admin and team_id not in allowed_teams(records, actor):
         raise PermissionDenied("You can only give the result your own team or one the records have.")
     return {"owner_id": owner, "team_id": team_id}
-
-
-def _unite_tags(records: list) -> list[str]:
-    tags: list[str] = []
-    for record in records:
-        for tag in (t.strip() for t in (record.tags or "").split(",")):
-            if tag and tag.casefold() not in (t.casefold() for t in tags):
-                tags.append(tag)
-    return tags
-
-
-def _concat(texts: list[str | None]) -> str:
-    unique: list[str] = []
-    for text in (t.strip() for t in texts if t and t.strip()):
-        if text not in unique:
-            unique.append(text)
-    return "\n\n".join(unique)
 
 
 def _move_children(session: Session, rtype: RecordType, survivor, others: list, actor: User,
