@@ -51,7 +51,7 @@ def _log(response: Response) -> Response:
     user = g.get("_login_user")  # Flask-Login's cache: read it, never load a user just to log
     fields = {"event": "request", "method": request.method, "path": request.path, "status": response.status_code,
               "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
-              "user_id": int(user.get_id()) if user is not None and user.is_authenticated else None,
+              "user_id": user.id if user is not None and user.is_authenticated else None,
               "bytes": response.content_length, "ip": request.remote_addr, "pid": os.getpid(),
               "request_id": g.get("request_id")}
     response.headers["X-Request-ID"] = fields["request_id"] or ""
