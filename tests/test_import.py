@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 
 from crm.extensions import db
-from crm.models import Batch, HistoryEvent, Lead, LeadStatus, Pool, PoolMember, User
-from crm.models.pools import ImportJob
+from crm.models import Batch, HistoryEvent, Lead, LeadStatus, Pool, User
 from crm.services.editing import update_record
 from crm.services.trash import undo_batch, undo_state
+from tests.import_steps import make_pool, run, uid, upload
 
 SALESFORCE = ("First Name,Last Name,Company,Email,Lead Owner,Lead Status\n"
               "Eva,Lind,Acme,eva@acme.com,Inbound EU,New\n"
@@ -21,35 +21,6 @@ SALESFORCE = ("First Name,Last Name,Company,Email,Lead Owner,Lead Status\n"
               "Nils,Holm,Delta,nils@delta.com,nobody@nowhere.com,\n"
               "=cmd|' /C calc'!A0,x,Evil,evil@evil.com,Ghost,\n"
               "Too,Few\n")
-
-
-def uid(email: str) -> int:
-    return db.session.scalar(select(User.id).where(User.email == email))
-
-
-def make_pool():
-    pool = Pool(name="Inbound EU", record_type="lead",
-                members=[PoolMember(user_id=uid("rep1@example.com"), position=0),
-                         PoolMember(user_id=uid("rep2@example.com"), position=1)])
-    db.session.add(pool)
-    db.session.commit()
-    return pool
-
-
-def upload(client, text: str | bytes, name="leads.csv", record_type="lead"):
-    data = text.encode() if isinstance(text, str) else text
-    response = client.post("/import/", data={"record_type": record_type, "file": (io.BytesIO(data), name)},
-                           content_type="multipart/form-data")
-    assert response.status_code == 303, response.get_data(as_text=True)[:500]
-    return db.session.get(ImportJob, response.location.rsplit("/", 1)[-1])
-
-
-def run(client, imp, mode="run", **form):
-    mapping = {f"col_{i}": v for i, v in imp.mapping.items()}
-    response = client.post(f"/import/{imp.id}", data=mapping | {"mode": mode, "duplicates": "skip"} | form)
-    assert response.status_code == 303
-    db.session.expire_all()
-    return db.session.get(ImportJob, imp.id).report
 
 
 def test_salesforce_headers_map_themselves(client, auth, app):

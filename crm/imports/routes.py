@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from crm.extensions import db
+from crm.i18n import _
 from crm.models import Job
 from crm.models.pools import ImportJob
 from crm.rendering import render
@@ -89,33 +90,41 @@ def show(import_id: str):
 
 def _show(imp: ImportJob, error: str | None = None, status: int = 200):
     job = db.session.get(Job, imp.job_id) if imp.job_id else None
-    rtype = RECORD_TYPES[imp.record_type]
-    return render("imports/show.html", "import_page", status=status, imp=imp, job=job, rtype=rtype, error=error,
-                  fields=importing.field_choices(imp.record_type),
+    return render("imports/show.html", "import_page", status=status, imp=imp, job=job, error=error,
+                  rtype=RECORD_TYPES[imp.record_type], fields=importing.field_choices(imp.record_type),
                   owners=owner_choices(db.session, current_user, imp.record_type),
-                  policies=importing.DUPLICATE_POLICIES)
+                  policies=importing.DUPLICATE_POLICIES, stopped=importing.stopped(imp, job),
+                  may_resume=importing.may_resume(db.session, imp, job))
 
 
 @bp.post("/<import_id>")
 def start(import_id: str):
-    """Save the mapping and options, then start the dry run or the real run as a background job."""
+    """Save the mapping and options, then start the dry run or the real run (or resume it) as a job."""
     imp = _own(import_id)
-    busy = db.session.get(Job, imp.job_id) if imp.job_id else None
+    job = db.session.get(Job, imp.job_id) if imp.job_id else None
+    if job is not None and not job.finished:
+        running = _("dry run") if job.kind == "dry_run" else _("import")
+        return _show(imp, _("The %(run)s of this file is still running; wait for it to finish.", run=running), 409)
+    if request.form.get("mode") == "resume":
+        if not importing.may_resume(db.session, imp, job):
+            return _show(imp, _("Only an import that stopped part-way can be resumed."), 409)
+        return _start_job(imp, dry=False, resume=True)
     if imp.batch_id:
-        return _show(imp, "This file was imported already; upload it again to repeat.", 409)
-    if busy is not None and not busy.finished:
-        running = "dry run" if busy.kind == "dry_run" else "import"
-        return _show(imp, f"The {running} of this file is still running; wait for it to finish.", 409)
+        return _show(imp, _("This file was imported already; upload it again to repeat."), 409)
     imp.mapping = importing.clean_mapping(imp.record_type, imp.headers,
                                           {i: request.form.get(f"col_{i}", "") for i in range(len(imp.headers))})
     owner, policy = request.form.get("owner", ""), request.form.get("duplicates", "skip")
     if owner and owner not in dict(owner_choices(db.session, current_user, imp.record_type)):
-        return _show(imp, "Choose an owner from the list.", 422)
+        return _show(imp, _("Choose an owner from the list."), 422)
     imp.owner_choice, imp.duplicates = owner, policy if policy in importing.DUPLICATE_POLICIES else "skip"
     importing.remember_mapping(db.session, imp.record_type, imp.headers, imp.mapping)
-    dry = request.form.get("mode") != "run"
+    return _start_job(imp, dry=request.form.get("mode") != "run")
+
+
+def _start_job(imp: ImportJob, dry: bool, resume: bool = False):
     job = jobs.create_job(db.session, "dry_run" if dry else "import", current_user,
-                          "crm.services.importing.run_import", total=imp.row_count, import_id=imp.id, dry_run=dry)
+                          "crm.services.importing.run_import", total=imp.row_count, import_id=imp.id, dry_run=dry,
+                          resume=resume)
     imp.job_id, job.link = job.id, url_for("imports.show", import_id=imp.id)
     db.session.commit()
     run_job(job.id)

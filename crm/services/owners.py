@@ -96,6 +96,58 @@ def resolve_owner_bulk(session: Session, choice: str, viewer: User | None, recor
     return select(inner.c[0].label("record_id"), literal(owner_id).label("owner_id"))
 
 
+def resolve_owners(session: Session, choices: list[str], viewer: User | None, record_type: str) -> list[int | None]:
+    """resolve_owner_id for many new records at once, in order (an import's chunk).
+
+    Each distinct choice is checked once; each pool's turns are reserved with one pointer update,
+    handed out in the order of the records.
+    """
+    for choice in set(choices):
+        check_choice(session, choice, viewer, record_type)
+    result: list[int | None] = []
+    per_pool: dict[int, list[int]] = {}
+    for choice in choices:
+        kind, ident = parse_choice(choice)
+        if kind == "pool":
+            per_pool.setdefault(ident, []).append(len(result))
+        result.append(ident if kind == "user" else None)
+    for pool_id, positions in per_pool.items():
+        for position, user_id in zip(positions, pools.take_turns(session, pool_id, len(positions))):
+            result[position] = user_id
+    return result
+
+
+def check_choice(session: Session, choice: str, viewer: User | None, record_type: str) -> None:
+    """Refuse (DomainError) an owner choice the viewer may not hand records to; a pool takes no turn."""
+    kind, ident = parse_choice(choice)
+    if kind == "pool":
+        _check_pool(session, ident, viewer, record_type)
+    elif kind == "user":
+        check_assignable(session.get(User, ident), viewer)
+
+
+def choices_by_name(session: Session, record_type: str) -> dict[str, str | None]:
+    """Owner choices by what files and API calls call owners, lowercase: a user's email or name, a
+    pool's name (also as "pool:Name"). A name that two of them share maps to None (ambiguous).
+
+    Whether the viewer may use a choice is `check_choice`'s business, so inactive users and
+    switched-off pools are named too (and refused there with the reason).
+    """
+    names: dict[str, str | None] = {}
+
+    def add(key: str, choice: str) -> None:
+        key = key.strip().lower()
+        names[key] = choice if names.get(key, choice) == choice else None
+
+    for user in session.scalars(select(User)):
+        add(user.email, f"user:{user.id}")
+        add(user.name, f"user:{user.id}")
+    for pool in session.scalars(select(Pool).where(Pool.record_type == record_type)):
+        add(pool.name, f"pool:{pool.id}")
+        add(f"pool:{pool.name}", f"pool:{pool.id}")
+    return names
+
+
 def parse_choice(choice: str | None) -> tuple[str | None, int]:
     """("user", 3), ("pool", 2) or (None, 0) for no owner; DomainError for anything else."""
     choice = (choice or "").strip()

@@ -1,50 +1,46 @@
-"""The run over the file, dry or real, through ONE path: each row classified, then written unless dry."""
+"""The run over the file, dry or real, through ONE path: rows classified, then written unless dry.
+
+A real run opens its batch first (the import points at it from the start) and commits chunk by
+chunk: the records, their history in the batch, the batch's count and where the run got to (the
+report) go in together. A run that stops part-way (an error, a killed worker) has therefore written
+exactly what its batch holds, says so on the import page, and can be resumed from the next row;
+undo on the batch takes back whatever it wrote.
+"""
+import copy
 import csv
-from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm.i18n import _, _l
-from crm.models import Job, User
+from crm.models import Batch, Job, User
 from crm.models.mixins import utcnow
 from crm.models.pools import ImportJob
-from crm.services import DomainError, history, jobs
-from crm.services.wording import count_phrase
+from crm.services import DomainError, history, jobs, owners
+from crm.services.bulk import begin_write
 from crm.services.csv_cells import neutralize_cell
+from crm.services.importing.classify import Classifier
 from crm.services.importing.reading import rows
-from crm.services.importing.values import RowValues
 from crm.services.importing.writing import write
-from crm.services.record_types import RECORD_TYPES, RecordType
+from crm.services.wording import count_phrase
 
 CHUNK = 1000
+MAX_REASONS = 200
+FAULT_HOOK: Callable[[int], None] | None = None  # tests: fail or kill after the n-th chunk's writes
 DUPLICATE_POLICIES = {"skip": _l("Skip the row"), "update": _l("Update the existing record"),
                       "create": _l("Create anyway")}
 
 
-@dataclass
-class Outcome:
-    row: int
-    action: str  # create | update | skip | reject
-    cells: list[str]
-    values: dict = field(default_factory=dict)
-    owner: str = ""  # owner choice for the row ("user:3", "pool:2", "")
-    existing: int | None = None
-    reason: str = ""
-
-
-def run_import(session: Session, job: Job, import_id: str, dry_run: bool) -> None:
+def run_import(session: Session, job: Job, import_id: str, dry_run: bool, resume: bool = False) -> None:
     """Job function: classify every row; the real run also writes, one batch, committed per chunk."""
     imp = session.get(ImportJob, import_id)
-    run = _Run(session, imp, dry_run)
-    for chunk in _chunks(rows(Path(imp.path), imp), CHUNK, start=2):
+    run = Run(session, imp, dry_run, resume)
+    for chunk in run.chunks():
         run.process(chunk)
-        jobs.progress(session, job, run.done)
+        jobs.progress(session, job, run.state["done"])
         session.commit()
-    imp.report = run.finish()
+    run.finish()
     counts = imp.report["counts"]
     numbers = dict(file=imp.filename, created=counts["create"], updated=counts["update"],
                    skipped=counts["skip"], rejected=counts["reject"])
@@ -53,6 +49,94 @@ def run_import(session: Session, job: Job, import_id: str, dry_run: bool) -> Non
                _("Import of %(file)s finished: %(created)s created, %(updated)s updated, %(skipped)s skipped, "
                  "%(rejected)s rejected.", **numbers))
     jobs.finish(session, job, message, link=job.link, result=counts)
+
+
+def stopped(imp: ImportJob, job: Job | None) -> bool:
+    """The import's last run ended before the end of the file (its job failed or is gone)."""
+    return bool(imp.report) and imp.report.get("state") == "running" and (job is None or job.finished)
+
+
+def may_resume(session: Session, imp: ImportJob, job: Job | None) -> bool:
+    """A real run that stopped part-way, whose batch was not undone since."""
+    if not stopped(imp, job) or imp.report.get("dry_run"):
+        return False
+    batch = session.get(Batch, imp.batch_id) if imp.batch_id else None
+    return batch is not None and batch.undone_at is None
+
+
+class Run:
+    """One pass over the file (or its rest, when resumed) and the report it keeps up to date."""
+
+    def __init__(self, session: Session, imp: ImportJob, dry_run: bool, resume: bool):
+        self.session, self.imp, self.dry_run = session, imp, dry_run
+        self.chunks_done = 0
+        self.actor = session.get(User, imp.actor_id)
+        self.classifier = Classifier(session, imp, self.actor)
+        self.rtype = self.classifier.rtype
+        owners.check_choice(session, imp.owner_choice or f"user:{self.actor.id}", self.actor, self.rtype.name)
+        if resume:
+            if not may_resume(session, imp, None):
+                raise DomainError(_l("Only an import that stopped part-way can be resumed."))
+            self.state = copy.deepcopy(imp.report) | {"state": "running"}
+            self.batch = session.get(Batch, imp.batch_id)
+        else:
+            path = Path(imp.path).with_suffix(".dry-rejects.csv" if dry_run else ".rejects.csv")
+            self.state = {"dry_run": dry_run, "state": "running", "row": 0, "done": 0, "rejects": str(path),
+                          "rejects_bytes": 0, "counts": {"create": 0, "update": 0, "skip": 0, "reject": 0},
+                          "reasons": [], "batch_id": None, "at": utcnow().isoformat(timespec="seconds")}
+            self.batch = None if dry_run else self._open_batch()
+        self.rejects = _Rejects(Path(self.state["rejects"]), imp.headers, imp.width, self.state["rejects_bytes"])
+        self._save()
+        session.commit()
+
+    def chunks(self) -> Iterator[list[tuple[int, list[str]]]]:
+        """The chunks still to do; rows a stopped run already did are only remembered (duplicates)."""
+        for chunk in _chunks(rows(Path(self.imp.path), self.imp), CHUNK, start=2):
+            done = [(n, cells) for n, cells in chunk if n <= self.state["row"]]
+            for number, cells in done:
+                self.classifier.remember(self.classifier.parse(number, cells))
+            if len(done) < len(chunk):
+                yield chunk[len(done):]
+
+    def process(self, chunk: list[tuple[int, list[str]]]) -> None:
+        begin_write(self.session)
+        outcomes = self.classifier.chunk(chunk)
+        if not self.dry_run:
+            write(self.session, self.rtype, self.actor, self.batch.id, self.imp.owner_choice, outcomes)
+        self.chunks_done += 1
+        if FAULT_HOOK:
+            FAULT_HOOK(self.chunks_done)
+        counts, reasons = self.state["counts"], self.state["reasons"]
+        for o in outcomes:
+            counts[o.action] += 1
+            if o.action in ("skip", "reject") and len(reasons) < MAX_REASONS:
+                reasons.append([o.row, o.action, o.reason])
+            if o.action == "reject":
+                self.rejects.add(o.cells, o.reason)
+        self.state["row"], self.state["done"] = chunk[-1][0], self.state["done"] + len(chunk)
+        self.state["rejects_bytes"] = self.rejects.flush()
+        self._save()
+
+    def finish(self) -> None:
+        self.rejects.close()
+        self.state |= {"state": "done", "at": utcnow().isoformat(timespec="seconds")}
+        self._save()
+
+    def _open_batch(self):
+        batch = history.open_batch(self.session, self.actor.id, "import", self.rtype.name, 0, "",
+                                   params={"import_id": self.imp.id})
+        self.imp.batch_id = self.state["batch_id"] = batch.id
+        return batch
+
+    def _save(self) -> None:
+        """The report (and the batch's count and summary) as of the last row done, saved with the chunk."""
+        self.imp.report = copy.deepcopy(self.state)
+        if self.batch is None:
+            return
+        c = self.state["counts"]
+        summary = (f"{self.actor.name} imported {count_phrase(c['create'], self.rtype)} from {self.imp.filename}"
+                   + (f" and updated {c['update']:,}" if c["update"] else "") + ".")
+        history.close_batch(self.session, self.batch, c["create"] + c["update"], summary)
 
 
 def _chunks(lines: Iterator[list[str]], size: int, start: int) -> Iterator[list[tuple[int, list[str]]]]:
@@ -69,118 +153,29 @@ def _chunks(lines: Iterator[list[str]], size: int, start: int) -> Iterator[list[
         yield chunk
 
 
-class _Run:
-    """One pass over the file: lookups cached once, rows classified, written when not a dry run."""
-
-    def __init__(self, session: Session, imp: ImportJob, dry_run: bool):
-        self.session, self.imp, self.dry_run = session, imp, dry_run
-        self.rtype: RecordType = RECORD_TYPES[imp.record_type]
-        self.actor = session.get(User, imp.actor_id)
-        self.columns = {int(i): f for i, f in imp.mapping.items() if f}
-        self.counts: Counter = Counter({"create": 0, "update": 0, "skip": 0, "reject": 0})
-        self.reasons: list[list] = []
-        self.seen: dict[str, int] = {}  # email -> first row: duplicates inside the file
-        self.done = 0
-        self.lookups = RowValues(session, self.rtype)
-        self.batch = None if dry_run else history.open_batch(
-            session, self.actor.id, "import", self.rtype.name, 0, f"Import of {imp.filename}",
-            params={"import_id": imp.id})
-        self.rejects = _Rejects(Path(imp.path).with_suffix(".dry-rejects.csv" if dry_run else ".rejects.csv"),
-                                imp.headers, imp.width)
-
-    def process(self, chunk: list[tuple[int, list[str]]]) -> None:
-        existing = self._existing_by_email(chunk)
-        outcomes = [self._classify(number, cells, existing) for number, cells in chunk]
-        if not self.dry_run:
-            write(self.session, self.rtype, self.actor, self.batch.id, self.imp.owner_choice, outcomes)
-        for o in outcomes:
-            self.counts[o.action] += 1
-            if o.action in ("skip", "reject") and len(self.reasons) < 200:
-                self.reasons.append([o.row, o.action, o.reason])
-            if o.action == "reject":
-                self.rejects.add(o.cells, o.reason)
-        self.done += len(chunk)
-
-    def _existing_by_email(self, chunk) -> dict[str, int]:
-        email_col = next((i for i, f in self.columns.items() if f == "email"), None)
-        if email_col is None:
-            return {}
-        emails = {cells[email_col].strip().lower() for _n, cells in chunk
-                  if len(cells) > email_col and cells[email_col].strip()}
-        model = self.rtype.model
-        found = self.session.execute(select(func.lower(model.email), func.min(model.id)).where(
-            func.lower(model.email).in_(emails), model.deleted_at.is_(None)).group_by(func.lower(model.email)))
-        return dict(found.all())
-
-    def _classify(self, number: int, cells: list[str], existing: dict[str, int]) -> Outcome:
-        outcome = Outcome(number, "create", cells)
-        width = len(self.imp.headers)
-        if len(cells) != width:
-            return _reject(outcome, _("The row has %(cells)s cells but the header has %(width)s.",
-                                      cells=len(cells), width=width))
-        if any("\ufffd" in c for c in cells):
-            return _reject(outcome, _("Some characters are not valid %(encoding)s text; save the file as UTF-8.",
-                                      encoding=self.imp.encoding))
-        raw: dict[str, str] = {}
-        for i, name in self.columns.items():
-            value = cells[i].strip()
-            if value:
-                raw[name] = f"{raw[name]} {value}" if name in raw else value
-        try:
-            outcome.values = self.lookups.values(raw)
-            outcome.owner = self.lookups.owner(raw.get("owner", ""))
-        except DomainError as error:
-            return _reject(outcome, str(error))
-        return self._duplicates(outcome, existing)
-
-    def _duplicates(self, outcome: Outcome, existing: dict[str, int]) -> Outcome:
-        email = (outcome.values.get("email") or "").lower()
-        if not email:
-            return outcome
-        policy, label = self.imp.duplicates, self.rtype.label.lower()
-        if email in self.seen and policy != "create":
-            outcome.action, outcome.reason = "skip", _("Same email as row %(row)s of this file.",
-                                                       row=self.seen[email])
-        elif email in existing and policy == "skip":
-            outcome.action, outcome.reason = "skip", _("Same email as %(type)s #%(id)s.", type=label,
-                                                       id=existing[email])
-        elif email in existing and policy == "update":
-            outcome.action, outcome.existing = "update", existing[email]
-        self.seen.setdefault(email, outcome.row)
-        return outcome
-
-    def finish(self) -> dict:
-        self.rejects.close()
-        if self.batch is not None:
-            self._close_batch()
-        return {"dry_run": self.dry_run, "counts": dict(self.counts), "reasons": self.reasons,
-                "rejects": str(self.rejects.path), "batch_id": self.batch.id if self.batch else None,
-                "at": utcnow().isoformat(timespec="seconds")}
-
-    def _close_batch(self) -> None:
-        c = self.counts
-        summary = (f"{self.actor.name} imported {count_phrase(c['create'], self.rtype)} from {self.imp.filename}"
-                   + (f" and updated {c['update']:,}" if c["update"] else "") + ".")
-        history.close_batch(self.session, self.batch, c["create"] + c["update"], summary)
-        self.imp.batch_id = self.batch.id
-
-
-def _reject(outcome: Outcome, reason: str) -> Outcome:
-    outcome.action, outcome.reason = "reject", reason
-    return outcome
-
-
 class _Rejects:
-    """The rejected rows as a CSV: the file's columns, the error last and aligned, every cell neutralized."""
+    """The rejected rows as a CSV: the file's columns, the error last and aligned, every cell neutralized.
 
-    def __init__(self, path: Path, headers: list[str], width: int):
+    `offset` continues a stopped run's file from its last saved chunk (rows written after it are cut).
+    """
+
+    def __init__(self, path: Path, headers: list[str], width: int, offset: int = 0):
         self.path, self.width = path, max(width, len(headers))
-        self.file = open(path, "w", newline="", encoding="utf-8")
+        self.file = open(path, "r+" if offset else "w", newline="", encoding="utf-8")
         self.writer = csv.writer(self.file)
-        self.writer.writerow(self._aligned(headers, "error"))
+        if offset:
+            self.file.seek(offset)
+            self.file.truncate()
+        else:
+            self.writer.writerow(self._aligned(headers, "error"))
 
     def add(self, cells: list[str], reason: str) -> None:
         self.writer.writerow(self._aligned(cells, reason))
+
+    def flush(self) -> int:
+        """Write out what is buffered; the file's length (where a resumed run continues)."""
+        self.file.flush()
+        return self.file.tell()
 
     def _aligned(self, cells: list[str], last: str) -> list[str]:
         """Short rows padded, so the error stays under its header whatever the row's length."""

@@ -1,11 +1,8 @@
 """One row's cells checked and converted to column values by the field registry's parsers
-(crm/services/field_values.py), and the owner a cell names."""
-from sqlalchemy import select
+(crm/services/field_values.py); the owner a cell names is the classifier's (the owner service)."""
 from sqlalchemy.orm import Session
 
 from crm.i18n import _
-from crm.models import User
-from crm.models.pools import Pool
 from crm.services import DomainError
 from crm.services.field_values import ValueParser
 from crm.services.importing.mapping import importable
@@ -19,25 +16,6 @@ class RowValues:
         self.session, self.rtype = session, rtype
         self.fields = {f.name: f for f in importable(rtype.name)}
         self.parser = ValueParser(session, None)
-        self.owners: dict[str, str] = {}
-        for u in session.scalars(select(User)):
-            for key in (u.email.lower(), u.name.lower()):
-                self.owners[key] = f"user:{u.id}" if u.active else f"inactive:{u.name}"
-        for p in session.scalars(select(Pool).where(Pool.record_type == rtype.name)):
-            self.owners[p.name.lower()] = f"pool:{p.id}" if p.active else f"off:{p.name}"
-
-    def owner(self, text: str) -> str:
-        """The owner choice ("user:3", "pool:2") a cell names, or "" for an empty cell."""
-        if not text:
-            return ""
-        choice = self.owners.get(text.lower())
-        if choice is None:
-            raise DomainError(_("Unknown owner “%(name)s”: use a pool name, or a user's email or name.", name=text))
-        if choice.startswith("inactive:"):
-            raise DomainError(_("%(name)s is inactive and cannot own records.", name=text))
-        if choice.startswith("off:"):
-            raise DomainError(_("The pool %(name)s is switched off.", name=text))
-        return choice
 
     def values(self, raw: dict[str, str]) -> dict:
         """Column values for a row's cells by field; DomainError names the first cell that does not fit."""

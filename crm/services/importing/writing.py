@@ -4,25 +4,27 @@ from sqlalchemy.orm import Session
 
 from crm.models import HistoryEvent, User
 from crm.models.mixins import utcnow
-from crm.services import pools
 from crm.services.bulk import Change
 from crm.services.wording import count_phrase
 from crm.services.editing import new_record_defaults, update_record
-from crm.services.owners import parse_choice
+from crm.services.owners import resolve_owners
 from crm.services.record_types import RecordType
 from crm.services.territories import with_territories
 
 
 def write(session: Session, rtype: RecordType, actor: User, batch_id: str, default_owner: str,
           outcomes: list) -> None:
-    """Insert the chunk's new records (owners from the pool in row order), update the matched ones."""
+    """Insert the chunk's new records, update the matched ones; owners (pool turns too) in row order."""
+    owned = [o for o in outcomes if o.action == "create" or (o.action == "update" and o.owner)]
+    default = default_owner or f"user:{actor.id}"
+    owner_of = dict(zip(map(id, owned), resolve_owners(session, [o.owner or default for o in owned], actor,
+                                                       rtype.name)))
     creates = [o for o in outcomes if o.action == "create"]
-    owner_ids = _owners(session, [o.owner or default_owner for o in creates], actor, rtype)
-    teams = dict(session.execute(select(User.id, User.team_id)).all())
     if creates:
+        teams = dict(session.execute(select(User.id, User.team_id)).all())
         defaults = new_record_defaults(session, rtype) | {"source": "Import"}
         rows = with_territories(session, [o.values | {k: v for k, v in defaults.items() if not o.values.get(k)}
-                                          | {"owner_id": owner} for o, owner in zip(creates, owner_ids)])
+                                          | {"owner_id": owner_of[id(o)]} for o in creates])
         rows = [row | {"team_id": teams.get(row["owner_id"])} for row in rows]
         ids = _insert_rows(session, rtype.model.__table__, rows)
         now = utcnow()
@@ -31,9 +33,7 @@ def write(session: Session, rtype: RecordType, actor: User, batch_id: str, defau
              "batch_id": batch_id, "at": now} for rid in ids])
     for o in outcomes:
         if o.action == "update":
-            changes = o.values
-            if o.owner:
-                changes = changes | {"owner_id": _owners(session, [o.owner], actor, rtype)[0]}
+            changes = o.values | ({"owner_id": owner_of[id(o)]} if o.owner else {})
             update_record(session, session.get(rtype.model, o.existing), changes, actor, batch_id=batch_id)
 
 
@@ -46,22 +46,6 @@ def _insert_rows(session: Session, table, rows: list[dict]) -> list[int]:
     for group in groups.values():
         ids += session.scalars(insert(table).returning(table.c.id), group).all()
     return ids
-
-
-def _owners(session: Session, choices: list[str], actor: User, rtype: RecordType) -> list[int | None]:
-    """User ids for owner choices; each pool's turns for the chunk are reserved in one statement."""
-    result: list[int | None] = []
-    per_pool: dict[int, list[int]] = {}
-    for choice in choices:
-        kind, ident = parse_choice(choice)
-        if kind == "pool":
-            per_pool.setdefault(ident, []).append(len(result))
-        result.append(ident if kind == "user" else actor.id if kind is None else None)
-    for pool_id, positions in per_pool.items():
-        pools.get_pool(session, pool_id, rtype.name)
-        for position, user_id in zip(positions, pools.take_turns(session, pool_id, len(positions))):
-            result[position] = user_id
-    return result
 
 
 def undo_change(batch, rtype: RecordType, now) -> tuple:
