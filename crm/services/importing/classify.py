@@ -37,7 +37,7 @@ class Classifier:
         self.rtype = RECORD_TYPES[imp.record_type]
         self.columns = {int(i): f for i, f in imp.mapping.items() if f}
         self.email_column = next((i for i, f in self.columns.items() if f == "email"), None)
-        self.values = RowValues(session, self.rtype)
+        self.values = RowValues(session, self.rtype, actor)
         self.owner_names = owners.choices_by_name(session, self.rtype.name)
         self.refused: dict[str, str | None] = {}  # owner choice -> why the actor may not use it
         self.seen: dict[str, int] = {}  # email -> the first row that has it

@@ -3,6 +3,7 @@
 from sqlalchemy.orm import Session
 
 from crm.i18n import _
+from crm.models import User
 from crm.services import DomainError
 from crm.services.field_values import ValueParser
 from crm.services.importing.mapping import importable
@@ -12,10 +13,10 @@ from crm.services.record_types import RecordType
 class RowValues:
     """Converts a row's mapped cells to column values; the lookups it needs are read once per run."""
 
-    def __init__(self, session: Session, rtype: RecordType):
+    def __init__(self, session: Session, rtype: RecordType, actor: User):
         self.session, self.rtype = session, rtype
         self.fields = {f.name: f for f in importable(rtype.name)}
-        self.parser = ValueParser(session, None)
+        self.parser = ValueParser(session, actor)  # references: only records the importer may see
 
     def values(self, raw: dict[str, str]) -> dict:
         """Column values for a row's cells by field; DomainError names the first cell that does not fit."""
