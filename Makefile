@@ -41,6 +41,14 @@ serve: setup
 	$(VENV)/bin/huey_consumer crm.tasks.huey -w $(JOB_WORKERS) -k thread & trap 'kill $$!' EXIT INT TERM; \
 	  HOST=$(HOST) PORT=$(SERVE_PORT) $(VENV)/bin/gunicorn -c gunicorn.conf.py wsgi:app
 
+# A bounded locust run (100 users, 2 minutes) against `make serve` on loopback; prints req/s, p50/p95/p99, errors.
+load: setup $(VENV)/.bench-installed
+	$(PY) -m crm.load $(if $(USERS),--users $(USERS)) $(if $(TIME),--time $(TIME)) $(if $(N),--leads $(N))
+
+$(VENV)/.bench-installed: pyproject.toml
+	$(VENV)/bin/pip install -q -e '.[test,bench]'
+	touch $@
+
 chromium:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium)
 
