@@ -4,6 +4,7 @@ from flask import request
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select
 
+from crm.counts import CachedCountPagination
 from crm.extensions import db
 
 # Beyond this the OFFSET would not fit a 64-bit integer; such a page is past the end anyway.
@@ -29,8 +30,14 @@ def shown_page(page: int, pages: int) -> tuple[int, str | None]:
 def paginate(stmt: Select, per_page: int, raw: str | None = None) -> tuple[Pagination, str | None]:
     """`db.paginate` of the page in the URL (or `raw`); past the end, the last page and a notice."""
     page = requested_page(request.args.get("page") if raw is None else raw)
-    pagination = db.paginate(stmt, page=min(page, MAX_PAGE), per_page=per_page, error_out=False)
+    pagination = _paginate(stmt, min(page, MAX_PAGE), per_page)
     shown, notice = shown_page(page, pagination.pages)
     if shown != pagination.page:
-        pagination = db.paginate(stmt, page=shown, per_page=per_page, error_out=False)
+        pagination = _paginate(stmt, shown, per_page)
     return pagination, notice
+
+
+def _paginate(stmt: Select, page: int, per_page: int) -> Pagination:
+    """`db.paginate`, with the total from the shared count cache (crm/counts.py)."""
+    return CachedCountPagination(select=stmt, session=db.session(), page=page, per_page=per_page,
+                                 max_per_page=None, error_out=False)

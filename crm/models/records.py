@@ -1,12 +1,22 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, DateTime, ForeignKey, Numeric, String, Text
+from sqlalchemy import Date, DateTime, ForeignKey, Index, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.extensions import db
 from crm.models.mixins import CustomValues, Located, Owned, SoftDelete, Timestamps
 from crm.models.users import User
+
+
+LIVE = text("deleted_at IS NULL")
+LEAD_SORTS = ("title", "person_name", "company_name", "city", "value", "created_at", "updated_at")
+
+
+def live_sort_indexes(table: str, columns: tuple[str, ...]) -> list[Index]:
+    """(column, id) over the records not in the trash, one per sortable column: a list page of 50 in
+    any order (either direction) reads 50 index entries instead of sorting the whole table."""
+    return [Index(f"ix_{table}_live_{c}", c, "id", postgresql_where=LIVE, sqlite_where=LIVE) for c in columns]
 
 
 class LeadStatus(db.Model):
@@ -68,7 +78,7 @@ class Organization(Timestamps, SoftDelete, Owned, Located, CustomValues, db.Mode
     email: Mapped[str] = mapped_column(String(254), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     website: Mapped[str] = mapped_column(String(200), default="")
-    source: Mapped[str] = mapped_column(String(60), default="")
+    source: Mapped[str] = mapped_column(String(60), default="", index=True)
 
     owner: Mapped[User | None] = relationship(foreign_keys="Organization.owner_id")
     territory: Mapped[Territory | None] = relationship()
@@ -84,7 +94,7 @@ class Contact(Timestamps, SoftDelete, Owned, Located, CustomValues, db.Model):
     email: Mapped[str] = mapped_column(String(254), default="", index=True)
     phone: Mapped[str] = mapped_column(String(40), default="")
     job_title: Mapped[str] = mapped_column(String(120), default="")
-    source: Mapped[str] = mapped_column(String(60), default="")
+    source: Mapped[str] = mapped_column(String(60), default="", index=True)
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), index=True)
 
     owner: Mapped[User | None] = relationship(foreign_keys="Contact.owner_id")
@@ -122,6 +132,8 @@ class Lead(Timestamps, SoftDelete, Owned, Located, CustomValues, db.Model):
     contact: Mapped[Contact | None] = relationship(foreign_keys="Lead.contact_id")
     organization: Mapped[Organization | None] = relationship(foreign_keys="Lead.organization_id")
 
+    __table_args__ = tuple(live_sort_indexes("lead", LEAD_SORTS))
+
     @property
     def tag_list(self) -> list[str]:
         return [t for t in (s.strip() for s in self.tags.split(",")) if t]
@@ -140,7 +152,7 @@ class Deal(Timestamps, SoftDelete, Owned, Located, CustomValues, db.Model):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"), index=True)
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), index=True)
     expected_close: Mapped[date | None] = mapped_column(Date)
-    source: Mapped[str] = mapped_column(String(60), default="")
+    source: Mapped[str] = mapped_column(String(60), default="", index=True)
     email: Mapped[str] = mapped_column(String(254), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     description: Mapped[str] = mapped_column(Text, default="")

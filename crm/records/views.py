@@ -21,7 +21,7 @@ from crm.services.duplicates import find_similar
 from crm.services.deal_restore import restore_one
 from crm.services.editing import create_record, new_record_defaults, trash_record, update_record
 from crm.services.fields import custom_fields, fields_of, record_page_rows
-from crm.services.filters import filtered_select, parse_filter
+from crm.services.filters import distinct_values, filtered_select, parse_filter
 from crm.services.owners import via_of
 from crm.services.permissions import can_edit, can_view, visible_clause
 from crm.services.record_types import RecordType
@@ -55,7 +55,7 @@ def list_records(rtype: RecordType):
     return render("records/list.html", "record_rows", rtype=rtype, flt=flt, pagination=pagination,
                   list_url=url_for(f"{rtype.plural}.index"),
                   columns=rtype.columns, sort=sort_key, notice=notice,
-                  options=filter_options(rtype), filter_args=flt.to_args(),
+                  options=None if wants_fragment() else filter_options(rtype), filter_args=flt.to_args(),
                   smart_list=list_for_filter(db.session, current_user, rtype.name, flt))
 
 
@@ -67,8 +67,7 @@ def filter_options(rtype: RecordType) -> dict:
         "owners": owners,
         "territories": db.session.execute(select(Territory.id, Territory.name).order_by(Territory.name)).all(),
         "custom_fields": custom_fields(db.session, rtype.name),
-        "sources": db.session.scalars(select(model.source).distinct().where(
-            model.source != "", visible_clause(model, current_user)).order_by(model.source).limit(50)).all(),
+        "sources": distinct_values(db.session, model.source, [visible_clause(model, current_user)]),
     }
     source = rtype.position_field.choices if rtype.position else None
     if source == "lead_status":
@@ -89,9 +88,9 @@ def _sort(rtype: RecordType, raw: str):
     name = raw.lstrip("-")
     if name not in rtype.sortable:
         raw, name = "-created_at", "created_at"
-    column = getattr(rtype.model, rtype.field(name).attr)
-    primary = column.desc() if raw.startswith("-") else column.asc()
-    return raw, (primary, rtype.model.id.desc())
+    column, ident = getattr(rtype.model, rtype.field(name).attr), rtype.model.id
+    # Ties go by id in the same direction, so one (column, id) index serves the order both ways.
+    return raw, (column.desc(), ident.desc()) if raw.startswith("-") else (column.asc(), ident.asc())
 
 
 def _positive_int(raw: str | None, default: int) -> int:
