@@ -5,6 +5,7 @@ feed entry, one history event per changed field, chunked UPDATE, commit). The SQ
 UPDATE a person would write for the same rows, without history. Between runs the rows are put back by
 hand, so both sides change every row. Peak RSS growth is measured around the largest reassign.
 """
+import time
 from collections.abc import Callable
 
 from sqlalchemy import func, select, text
@@ -16,6 +17,7 @@ from crm.models import HistoryEvent, Lead, LeadStatus, User
 from crm.services import bulk
 from crm.services.filters import parse_filter
 from crm.services.record_types import LEAD
+from crm.services.trash import undo_batch
 
 SIZES = (10_000, 100_000)  # and every lead, when there are more
 
@@ -58,6 +60,8 @@ def _rows(bench: Bench) -> list[Result]:
             lambda: _by_hand(f"UPDATE lead SET status_id = {new} WHERE {where}"),
             lambda: bulk.change_stage(db.session, sel, contacted, expected=n),
             f"UPDATE lead SET status_id = {contacted}, updated_at = CURRENT_TIMESTAMP WHERE {where}"))
+        results.append(_undo_row(n, admin, sel, contacted,
+                                 lambda: _by_hand(f"UPDATE lead SET status_id = {new} WHERE {where}")))
         undelete = f"UPDATE lead SET deleted_at = NULL, deleted_batch_id = NULL WHERE id <= {ids[-1]}"
         results.append(_row(
             n, "mass delete (to trash)", lambda: _by_hand(undelete),
@@ -75,6 +79,7 @@ def _put_back(first_event: int) -> None:
     _by_hand("CREATE TEMPORARY TABLE bench_bulk_batches AS SELECT DISTINCT batch_id AS id FROM history_event "
              f"WHERE id > {first_event} AND batch_id IS NOT NULL")
     _by_hand(f"DELETE FROM history_event WHERE id > {first_event}")
+    _by_hand("DELETE FROM undone_record WHERE batch_id IN (SELECT id FROM bench_bulk_batches)")
     _by_hand("DELETE FROM batch WHERE id IN (SELECT id FROM bench_bulk_batches)")
     _by_hand("DROP TABLE bench_bulk_saved")
     _by_hand("DROP TABLE bench_bulk_batches")
@@ -95,6 +100,24 @@ def _row(n: int, op: str, reset: Callable, app_op: Callable, sql: str) -> Result
     app_s = min(_after(reset, app_run) for _ in range(2))
     sql_s = min(_after(reset, lambda: _by_hand(sql)) for _ in range(2))
     return Result(n, op, app_s, sql_s, "app incl. history events, batch, feed")
+
+
+def _undo_row(n: int, admin: User, sel: bulk.Selection, status: int, reset: Callable) -> Result:
+    """Best of two: change the status of n leads, then time the Undo of that batch against the change."""
+    change_s, undo_s = [], []
+    for _ in range(2):
+        reset()
+        start = time.perf_counter()
+        outcome = bulk.change_stage(db.session, sel, status, expected=n)
+        db.session.commit()
+        change_s.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        undone = undo_batch(db.session, outcome.batch.id, admin)
+        db.session.commit()
+        undo_s.append(time.perf_counter() - start)
+        assert undone.changed == n, (undone.changed, n)
+    return Result(n, "undo of that status change", min(undo_s), min(change_s),
+                  "floor = the mass change it undoes (goal ≤ 2×)")
 
 
 def _after(reset: Callable, fn: Callable) -> float:

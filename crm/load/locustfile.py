@@ -21,7 +21,7 @@ class FieldSalesUser(HttpUser):
     wait_time = between(0.2, 0.8)
 
     def on_start(self) -> None:
-        page = self.client.get("/login", name="login")
+        page = self.client.get("/login", name="login page")
         token = FORM_CSRF.search(page.text)
         self.client.post("/login", name="login", data={"email": random.choice(USERS), "password": "demo",
                                                        "csrf_token": token.group(1) if token else ""})

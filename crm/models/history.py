@@ -19,12 +19,15 @@ class HistoryEvent(db.Model):
     field: Mapped[str | None] = mapped_column(String(60))
     old: Mapped[str | None] = mapped_column(Text)
     new: Mapped[str | None] = mapped_column(Text)
-    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batch.id"), index=True)
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batch.id"))
     via: Mapped[str | None] = mapped_column(String(40))  # what chose the new value: "pool:3"
 
     actor: Mapped[User | None] = relationship()
 
-    __table_args__ = (Index("ix_history_event_record", "record_type", "record_id"),)
+    # A batch's own events by record and field: undo and "changed since" look each record up in
+    # the batch (a probe, whatever the size of the history), and batch_id alone uses its prefix.
+    __table_args__ = (Index("ix_history_event_record", "record_type", "record_id"),
+                      Index("ix_history_event_batch", "batch_id", "record_type", "record_id", "field"))
 
 
 class Batch(db.Model):
