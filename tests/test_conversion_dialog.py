@@ -66,7 +66,7 @@ def test_without_a_deal_a_contact_pool_gives_the_contact_and_no_deal_pool_turn_i
     assert (turns(contacts), turns(deals)) == (1, 0)
     texts = [v.text for v in history.describe(db.session, db.session.scalars(
         history.timeline_select("contact", contact.id)).all())]
-    assert "owner set to Lars Berg (pool Inbound contacts)" in texts
+    assert "owner set to Lars Berg (pool Inbound contacts) (conversion by Admin)" in texts
 
 
 def test_without_a_deal_a_deal_pool_is_refused_and_nothing_is_created(client, auth):

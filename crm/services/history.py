@@ -3,7 +3,7 @@ import uuid
 from dataclasses import dataclass
 from crm.models.mixins import utcnow
 
-from sqlalchemy import Select, and_, insert, or_, select, update
+from sqlalchemy import Select, and_, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from crm.models import (
@@ -67,6 +67,13 @@ def open_batch(session: Session, actor_id: int | None, action: str, record_type:
     session.flush()
     log(session, "batch", 0, actor_id, action, new=summary, batch_id=batch.id)
     return batch
+
+
+def discard_batch(session: Session, batch: Batch) -> None:
+    """Remove a batch that changed nothing (a second click found the work done), with its feed entry."""
+    session.execute(delete(HistoryEvent).where(HistoryEvent.batch_id == batch.id))
+    session.delete(batch)
+    session.flush()
 
 
 def close_batch(session: Session, batch: Batch, count: int, summary: str) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import DateTime, Integer, String, case, cast, func, insert, lite
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
+from crm.i18n import _
 from crm.models import Activity, Batch, Contact, Deal, HistoryEvent, Job, Lead, Organization, User
 from crm.models.mixins import utcnow
 from crm.services import DomainError, PermissionDenied
@@ -54,10 +55,14 @@ def convert_deal_to_lead(session: Session, deal: Deal, actor: User) -> DealConve
     """Turn one deal into a lead in the inbox; the deal goes to the trash (restorable)."""
     _guard_deal_conversion(session, actor)
     require_edit(actor, deal)
-    pairs = _convert_deal_chunk(session, [deal.id], actor, batch_id=None)
+    batch = history.open_batch(session, actor.id, "convert", "deal", 1,  # one action, one feed entry
+                               _("%(actor)s converted the deal “%(title)s” to a lead", actor=actor.name,
+                                 title=deal.title))
+    pairs = _convert_deal_chunk(session, [deal.id], actor, batch.id)
     session.expire(deal)
     if pairs:
         return DealConversion(session.get(Lead, pairs[0][1]), created=True)
+    history.discard_batch(session, batch)
     earlier = _lead_from(session, deal.id)
     if earlier is None or deal.deleted_at is None:
         raise DomainError("This deal is in the trash: restore it before converting it.")

@@ -4,14 +4,14 @@ Idempotent like deal -> lead: the lead is claimed with `UPDATE ... WHERE convert
 and only the request that changed the row goes on.
 """
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from crm.i18n import _l
+from crm.i18n import _, _l
 from crm.models import Contact, Deal, Lead, Organization, Stage, Team, User
 from crm.models.mixins import utcnow
 from crm.services import DomainError
@@ -64,6 +64,8 @@ def convert_lead(session: Session, lead: Lead, actor: User, plan: LeadPlan) -> L
     owner = _owner(session, plan, actor, team)  # ONCE: a pool's one turn gives contact and deal the same person
     now = utcnow()
     _claim_lead(session, lead, now)
+    batch = history.open_batch(session, actor.id, "convert", "lead", 1, "")  # one action, one feed entry
+    owner = replace(owner, batch_id=batch.id)
     if plan.customer == "link":
         contact, org = linked[0] or _new_contact_in(session, lead, linked[1], owner, actor), linked[1]
     else:
@@ -71,7 +73,8 @@ def convert_lead(session: Session, lead: Lead, actor: User, plan: LeadPlan) -> L
     deal = _new_deal(session, lead, stage, plan, contact, org, owner, actor) if stage else None
     _move_lead_children(session, lead, contact, org, deal)
     _mark_converted(session, lead, contact, org, deal)
-    _log_lead_conversion(session, lead, (contact, org, deal), actor, now)
+    _log_lead_conversion(session, lead, (contact, org, deal), actor, batch.id)
+    history.close_batch(session, batch, 1, _summary(lead, (contact, org, deal), actor))
     return LeadConversion(lead, contact, org, deal)
 
 
@@ -105,6 +108,7 @@ class _Owner:
     user: User
     team_id: int | None
     via: str | None
+    batch_id: str | None = None  # the conversion's batch: its one feed entry
 
     def values(self) -> dict:
         team = {"team_id": self.team_id} if self.team_id is not None else {}
@@ -164,7 +168,7 @@ def _new_customer(session: Session, lead: Lead, owner: _Owner, actor: User, plan
     if lead.company_name.strip():
         org = create_record(session, ORGANIZATION, dict(
             name=lead.company_name.strip(), source=lead.source, **owner.values(), **_place(lead)),
-            actor, owner_via=owner.via)
+            actor, owner_via=owner.via, batch_id=owner.batch_id)
     return _new_contact_in(session, lead, org, owner, actor), org
 
 
@@ -177,7 +181,7 @@ def _new_contact_in(session: Session, lead: Lead, org: Organization | None, owne
         return None
     return create_record(session, CONTACT, dict(
         name=name, email=lead.email, phone=lead.phone, organization_id=org.id if org else None,
-        source=lead.source, **owner.values(), **_place(lead)), actor, owner_via=owner.via)
+        source=lead.source, **owner.values(), **_place(lead)), actor, owner_via=owner.via, batch_id=owner.batch_id)
 
 
 def _new_deal(session: Session, lead: Lead, stage: Stage, plan: LeadPlan, contact, org,
@@ -187,7 +191,7 @@ def _new_deal(session: Session, lead: Lead, stage: Stage, plan: LeadPlan, contac
         pipeline_id=stage.pipeline_id, stage_id=stage.id, contact_id=contact.id if contact else None,
         organization_id=org.id if org else None, source=lead.source, **owner.values(),
         email=lead.email, phone=lead.phone, description=lead.description,
-        custom=dict(lead.custom or {}), **_place(lead)), actor, owner_via=owner.via)
+        custom=dict(lead.custom or {}), **_place(lead)), actor, owner_via=owner.via, batch_id=owner.batch_id)
 
 
 def _move_lead_children(session: Session, lead: Lead, contact, org, deal) -> None:
@@ -214,14 +218,28 @@ def _mark_converted(session: Session, lead: Lead, contact, org, deal) -> None:
     session.flush()
 
 
-def _log_lead_conversion(session: Session, lead: Lead, results: Iterable, actor: User,
-                         now: datetime) -> None:
-    made = [(r, name) for r, name in zip(results, ("contact", "organization", "deal")) if r is not None]
+def _log_lead_conversion(session: Session, lead: Lead, results: Iterable, actor: User, batch_id: str) -> None:
+    made = _made(results)
     for record, name in made:
-        title = getattr(record, "title", None) or record.name
         history.log(session, "lead", lead.id, actor.id, "convert", field=name, old=record.id,
-                    new=f"into {name} “{title}”")
+                    new=f"into {name} “{_title(record)}”", batch_id=batch_id)
         history.log(session, name, record.id, actor.id, "convert", field="lead", old=lead.id,
-                    new=f"from lead “{lead.title}”")
+                    new=f"from lead “{lead.title}”", batch_id=batch_id)
     if not made:
-        history.log(session, "lead", lead.id, actor.id, "convert", new="marked converted")
+        history.log(session, "lead", lead.id, actor.id, "convert", new="marked converted", batch_id=batch_id)
+
+
+def _made(results: Iterable) -> list[tuple]:
+    return [(r, name) for r, name in zip(results, ("contact", "organization", "deal")) if r is not None]
+
+
+def _title(record) -> str:
+    return getattr(record, "title", None) or record.name
+
+
+def _summary(lead: Lead, results: Iterable, actor: User) -> str:
+    """The feed entry: "Admin converted the lead “X” into contact “A”, organization “B”, deal “C”"."""
+    made = ", ".join(f"{name} “{_title(record)}”" for record, name in _made(results))
+    if not made:
+        return _("%(actor)s marked the lead “%(title)s” converted", actor=actor.name, title=lead.title)
+    return _("%(actor)s converted the lead “%(title)s” into %(made)s", actor=actor.name, title=lead.title, made=made)
