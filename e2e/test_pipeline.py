@@ -71,14 +71,19 @@ def test_move_to_leads_then_find_the_lead_and_restore_the_deal(page: Page, live_
                                      due_at=utcnow() + timedelta(days=5))])
         db.session.commit()
         title = db.session.get(Deal, deal_id).title
+        on_board = db.session.scalar(select(func.count(Deal.id)).where(
+            Deal.pipeline_id == db.session.get(Deal, deal_id).pipeline_id, Deal.deleted_at.is_(None)))
     login(page, live_server)
     page.goto(f"{live_server}/pipeline")
+    expect(page.locator(".selection-bar .count")).to_have_text(f"{on_board} deals in Field sales")
     drag(page, deal_id, ".drop-zone.to-leads")
     dialog = page.get_by_role("dialog")
     expect(dialog).to_contain_text("into a lead")
     dialog.get_by_role("button", name="Confirm").click()
     expect(page.locator(f"#deal-{deal_id}")).to_have_count(0)
     expect(page.get_by_role("status").filter(has_text="is now a lead")).to_be_visible()
+    expect(page.locator(".selection-bar .count")).to_have_text(f"{on_board - 1} deals in Field sales")
+    expect(page.get_by_text(f"Select all {on_board - 1} matching the filter")).to_be_visible()
 
     page.goto(f"{live_server}/leads/?source=Deal")
     page.get_by_role("link", name=title).first.click()
@@ -162,7 +167,36 @@ def test_convert_a_lead_linking_an_existing_organization(page: Page, live_server
     expect(page).to_have_url(f"{live_server}/deals/{lead.converted_deal_id}")
 
 
-def test_the_board_is_read_only_but_scrolls_at_375_px(page: Page, live_server):
+def test_the_move_menu_asks_like_a_drag_and_gives_focus_back_to_the_card(page: Page, live_server, app_db):
+    """The keyboard path: Move to… → Leads asks the drop zone's question; a stage move keeps focus on the card."""
+    deal_id, _from, to = board_deal(app_db)
+    with app_db():
+        title, to_name = db.session.get(Deal, deal_id).title, db.session.get(Stage, to).name
+    login(page, live_server)
+    page.goto(f"{live_server}/pipeline")
+    card = page.locator(f"#deal-{deal_id}")
+    card.get_by_text("Move to…").focus()
+    page.keyboard.press("Enter")
+    card.get_by_role("button", name="Leads").focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text(f"Convert “{title}” into a lead? The deal goes to the trash.")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(page.get_by_role("status").filter(has_text="Nothing changed.")).to_be_visible()
+    expect(card.locator(".card-title")).to_be_focused()
+    with app_db():
+        assert db.session.get(Deal, deal_id).deleted_at is None
+    card.get_by_text("Move to…").click()
+    card.get_by_role("button", name=to_name).click()
+    expect(page.locator(f'.cards[data-target="stage:{to}"] #deal-{deal_id}')).to_be_visible()
+    expect(card.locator(".card-title")).to_be_focused()
+    expect(card.get_by_role("button", name=to_name, exact=True)).to_be_hidden()  # the menu follows the card
+    with app_db():
+        assert db.session.get(Deal, deal_id).stage_id == to
+
+
+def test_on_a_phone_cards_move_with_their_menu_and_selection_controls_are_gone(page: Page, live_server, app_db):
+    """At 375 px there is no dragging and no mass change; a rep moves their own card with Move to…."""
     page.set_viewport_size({"width": 375, "height": 800})
     login(page, live_server)
     page.goto(f"{live_server}/pipeline")
@@ -171,9 +205,34 @@ def test_the_board_is_read_only_but_scrolls_at_375_px(page: Page, live_server):
     board = page.locator("[data-board]")
     assert board.evaluate("b => b.scrollWidth > b.clientWidth")
     expect(page.locator(".drag-handle").first).to_be_hidden()
-    expect(page.get_by_text("Move to…").first).to_be_hidden()
+    expect(page.get_by_text(re.compile(r"Select all \d+ matching"))).to_be_hidden()
+    expect(page.get_by_role("button", name=re.compile("Mass change"))).to_be_hidden()
     board.evaluate("b => b.scrollLeft = 600")
     assert board.evaluate("b => b.scrollLeft") > 0
+    page.get_by_role("button", name="Log out").click()
+
+    with app_db():
+        rep = db.session.scalar(select(Deal.owner_id).where(Deal.deleted_at.is_(None)).order_by(Deal.id))
+        from crm.models import User
+        email = db.session.get(User, rep).email
+        deal_id = db.session.scalar(select(Deal.id).where(Deal.owner_id == rep, Deal.deleted_at.is_(None))
+                                    .order_by(Deal.id))
+        pipeline_id = db.session.get(Deal, deal_id).pipeline_id
+    login(page, live_server, email)
+    page.goto(f"{live_server}/pipeline?pipeline={pipeline_id}")
+    card = page.locator(f"#deal-{deal_id}")
+    card.scroll_into_view_if_needed()
+    menu = card.get_by_text("Move to…")
+    expect(menu).to_be_visible()
+    box = menu.bounding_box()
+    assert box["height"] >= 44 and box["width"] >= 44
+    menu.click()
+    card.get_by_role("button", name="Trash").click()
+    page.get_by_role("dialog").get_by_role("button", name="Confirm").click()
+    expect(page.locator(f"#deal-{deal_id}")).to_have_count(0)
+    expect(page.get_by_role("status").filter(has_text="moved to the trash")).to_be_visible()
+    with app_db():
+        assert db.session.get(Deal, deal_id).deleted_at is not None
 
 
 def test_a_long_column_loads_more_cards_on_scroll(page: Page, live_server, app_db):

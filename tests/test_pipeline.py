@@ -122,7 +122,7 @@ def test_the_move_menu_works_without_javascript_and_keeps_the_filter(client, aut
     response = client.post(f"/pipeline/deals/{deal.id}/move",
                            data={"to": f"stage:{target.id}", "pipeline": str(deal.pipeline_id), "q": "a", "ids": "1"})
     assert response.status_code == 303
-    assert response.location == f"/pipeline?pipeline={deal.pipeline_id}&q=a"
+    assert response.location == f"/pipeline?pipeline={deal.pipeline_id}&q=a#deal-{deal.id}"  # back at the card
     assert db.session.get(Deal, deal.id).stage_id == target.id
 
 
@@ -171,8 +171,39 @@ def test_cards_a_rep_may_not_change_have_no_handle_and_no_menu(client, auth):
 def test_reps_get_no_selection_controls_on_the_board(client, auth):
     auth.login("rep1@example.com")
     page = client.get("/pipeline").get_data(as_text=True)
-    assert "matching the filter</label>" not in page and 'name="ids"' not in page
+    assert "matching the filter</span></label>" not in page and 'name="ids"' not in page
     auth.logout()
     auth.login("manager@example.com")
     page = client.get("/pipeline").get_data(as_text=True)
-    assert "matching the filter</label>" in page and 'name="ids"' in page
+    assert "matching the filter</span></label>" in page and 'name="ids"' in page
+
+
+def test_the_menu_asks_before_a_deal_leaves_the_board_without_javascript(client, auth):
+    """Move to… → Leads or → Trash asks the drag's question first; nothing changes until confirmed."""
+    deal = db.session.get(Deal, 1)
+    auth.login()
+    for target, question in (("lead", f"Convert “{deal.title}” into a lead? The deal goes to the trash."),
+                             ("trash", f"Move “{deal.title}” to the trash?")):
+        page = client.post(f"/pipeline/deals/{deal.id}/move", data={"to": target, "q": "a"})
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200 and f"<h1 id=\"confirm-move-title\">{question}</h1>" in html
+        assert 'name="confirmed" value="1"' in html and 'name="q" value="a"' in html
+        assert db.session.get(Deal, deal.id).deleted_at is None
+        board = client.get(f"/pipeline?pipeline={deal.pipeline_id}").get_data(as_text=True)
+        assert f'data-confirm="{question.replace(deal.title, "{title}")}"' in board  # the drag asks the same
+    response = client.post(f"/pipeline/deals/{deal.id}/move", data={"to": "trash", "confirmed": "1", "q": "a"})
+    assert response.status_code == 303 and response.location.endswith("/pipeline?q=a")
+    assert db.session.get(Deal, deal.id).deleted_at is not None
+
+
+def test_a_move_answers_with_the_boards_new_count(client, auth):
+    auth.login()
+    deal = db.session.get(Deal, 1)
+    before = db.session.scalar(select(func.count(Deal.id)).where(Deal.pipeline_id == deal.pipeline_id,
+                                                                Deal.deleted_at.is_(None)))
+    response = client.post(f"/pipeline/deals/{deal.id}/move", data={"to": "trash", "pipeline": deal.pipeline_id},
+                           headers=JSON)
+    count = response.json["count"]
+    assert count["total"] == before - 1 and count["number"] == f"{before - 1:,}"
+    assert count["words"] == f"deals in {deal.pipeline.name}"
+    assert count["select_all"] == f"Select all {before - 1:,} matching the filter"

@@ -17,14 +17,14 @@ from crm.services.conversion import may_convert_deals
 from crm.services.filters import parse_filter
 from crm.services.permissions import can_edit, can_view
 from crm.services.pipeline import (
-    PAGE, board_columns, chosen_pipeline, column_cards, column_totals, move_deal, move_targets,
-    next_activities,
+    PAGE, board_columns, board_count_words, chosen_pipeline, column_cards, column_totals, move_deal,
+    move_question, move_targets, next_activities, select_all_text,
 )
 from crm.services.record_types import DEAL
 from crm.templating import money
 
 bp = Blueprint("pipeline", __name__)
-NOT_FILTER_ARGS = ("csrf_token", "to", "ids", "all", "type", "offset")
+NOT_FILTER_ARGS = ("csrf_token", "to", "ids", "all", "type", "offset", "confirmed", "from")
 
 
 @bp.get("/pipeline")
@@ -36,6 +36,7 @@ def board():
     cards = [deal for column in columns for deal in column.cards]
     total = sum(c.count for c in columns)
     return render("pipeline/board.html", "record_rows", columns=columns, total=total,
+                  count_words=board_count_words(total, pipeline, not flt.without("pipeline").is_empty),
                   pagination=SimpleNamespace(total=total),  # what the shared bulk button reads
                   options=filter_options(DEAL),
                   pipelines=db.session.scalars(select(Pipeline).order_by(Pipeline.position)).all(),
@@ -63,12 +64,18 @@ def column(stage_id: int):
 @bp.post("/pipeline/deals/<int:deal_id>/move")
 @login_required
 def move(deal_id: int):
-    """Move a deal to a stage, Won, Lost, the trash or the leads inbox (drag, or the menu)."""
+    """Move a deal to a stage, Won, Lost, the trash or the leads inbox (drag, or the menu). Moves off
+    the board (leads, trash) are asked about first: by the page's dialog, or here without JS."""
     deal = db.session.get(Deal, deal_id)
     if deal is None or not can_view(current_user, deal):
         return _answer("That deal does not exist or is not yours to see.", 404)
+    target = request.form.get("to", "")
+    question = move_question(target, deal.title)
+    if question and not _wants_json() and request.form.get("confirmed") != "1" and can_edit(current_user, deal):
+        return render("pipeline/confirm_move.html", "confirm_move", deal=deal, target=target, question=question,
+                      args=_filter_args(), back=_board_url(_filter_args(), deal.id))
     try:
-        message = move_deal(db.session, deal, request.form.get("to", ""), current_user)
+        message = move_deal(db.session, deal, target, current_user)
     except PermissionDenied as error:
         db.session.rollback()
         return _answer(str(error), 403)
@@ -76,21 +83,39 @@ def move(deal_id: int):
         db.session.rollback()
         return _answer(str(error), 409)
     db.session.commit()
-    return _answer(message, 200, stage_id=None if deal.deleted_at else deal.stage_id)
+    return _answer(message, 200, stage_id=None if deal.deleted_at else deal.stage_id, deal_id=deal.id)
 
 
-def _answer(message: str, status: int, stage_id: int | None = None):
-    """JSON (with fresh column totals) for the drag script; a flash and the board otherwise."""
-    args = [(k, v) for k, v in request.form.items(multi=True) if k not in NOT_FILTER_ARGS]
-    if request.accept_mimetypes.best == "application/json":
-        totals = {}
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _filter_args() -> list[tuple[str, str]]:
+    return [(k, v) for k, v in request.form.items(multi=True) if k not in NOT_FILTER_ARGS]
+
+
+def _board_url(args: list[tuple[str, str]], deal_id: int | None = None) -> str:
+    """The board with the filter; at the moved card when it is still on the board."""
+    return (url_for("pipeline.board") + ("?" + urlencode(args) if args else "")
+            + (f"#deal-{deal_id}" if deal_id else ""))
+
+
+def _answer(message: str, status: int, stage_id: int | None = None, deal_id: int | None = None):
+    """JSON (with fresh column totals and the board's count) for the page's script; a flash and the
+    board otherwise."""
+    args = _filter_args()
+    if _wants_json():
+        totals, count = {}, None
         if status < 400:
-            flt = parse_filter(db.session, DEAL, MultiDict(args), current_user)
-            totals = {str(stage): {"count": count, "total": money(value)}
-                      for stage, (count, value) in column_totals(db.session, flt, current_user).items()}
-        return jsonify(ok=status < 400, message=message, totals=totals, stage_id=stage_id), status
+            flt, pipeline = _board_filter(MultiDict(args))
+            per_stage = column_totals(db.session, flt, current_user)
+            totals = {str(stage): {"count": n, "total": money(value)} for stage, (n, value) in per_stage.items()}
+            total = sum(n for n, _value in per_stage.values())
+            count = {"total": total, "number": f"{total:,}", "select_all": select_all_text(total),
+                     "words": board_count_words(total, pipeline, not flt.without("pipeline").is_empty)}
+        return jsonify(ok=status < 400, message=message, totals=totals, count=count, stage_id=stage_id), status
     flash(message, "error" if status >= 400 else "message")
-    return redirect(url_for("pipeline.board") + ("?" + urlencode(args) if args else ""), code=303)
+    return redirect(_board_url(args, deal_id if stage_id else None), code=303)
 
 
 def _board_filter(args):
@@ -102,7 +127,8 @@ def _board_filter(args):
 
 def _card_context(flt, pipeline: Pipeline, cards: list[Deal]) -> dict:
     """What the cards need: next activities, which cards the user may move, the move targets."""
-    return dict(rtype=DEAL, flt=flt, pipeline=pipeline, filter_args=flt.to_args(),
+    return dict(rtype=DEAL, flt=flt, pipeline=pipeline, filter_args=flt.to_args(), question=move_question,
+                select_all_text=select_all_text,
                 next_activity=next_activities(db.session, [d.id for d in cards]),
                 movable={d.id for d in cards if can_edit(current_user, d)},
                 may_convert=may_convert_deals(db.session, current_user),

@@ -5,6 +5,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from crm.i18n import _, ngettext
 from crm.models import Activity, Deal, Pipeline, Stage, User
 from crm.services import DomainError
 from crm.services.conversion import convert_deal_to_lead
@@ -80,6 +81,28 @@ def move_targets(pipeline: Pipeline) -> dict[str, Stage]:
         if stage.is_lost:
             targets.setdefault("lost", stage)
     return targets
+
+
+def move_question(target: str, title: str) -> str | None:
+    """What the board asks before a move that takes the deal off the board, the same for a drag,
+    the "Move to…" menu and the page without JavaScript; None when it moves at once."""
+    if target == "lead":
+        return _("Convert “%(title)s” into a lead? The deal goes to the trash.", title=title)
+    if target == "trash":
+        return _("Move “%(title)s” to the trash?", title=title)
+    return None
+
+
+def board_count_words(total: int, pipeline: Pipeline, filtered: bool) -> str:
+    """The words after the board's count: "deals in Field sales match the filter"."""
+    if filtered:
+        return ngettext("deal in %(pipeline)s matches the filter", "deals in %(pipeline)s match the filter",
+                        total, pipeline=pipeline.name)
+    return ngettext("deal in %(pipeline)s", "deals in %(pipeline)s", total, pipeline=pipeline.name)
+
+
+def select_all_text(total: int) -> str:
+    return _("Select all %(count)s matching the filter", count=f"{total:,}")
 
 
 def move_deal(session: Session, deal: Deal, target: str, actor: User) -> str:
