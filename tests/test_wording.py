@@ -20,4 +20,4 @@ def test_one_matching_deal_on_the_board_matches_the_filter(client, auth):
     db.session.commit()
     auth.login()
     text = client.get(f"/pipeline?pipeline={deal.pipeline_id}&q=only-one@qa.example").get_data(as_text=True)
-    assert "</strong> deal in" in text and "matches the filter" in text
+    assert "</strong> <span data-board-count-words>deal in" in text and "matches the filter" in text
