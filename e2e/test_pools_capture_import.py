@@ -112,6 +112,7 @@ def test_a_pool_passes_over_who_cannot_open_leads_spreads_a_selection_and_conver
     drawer = page.locator("#bulk-drawer")
     drawer.locator("summary", has_text="Reassign").click()
     drawer.get_by_label("New owner").select_option(label="Pool: Mixed teams (round robin)")
+    expect(drawer).to_contain_text("to Pool: Mixed teams (round robin)")  # the drawer is drawn again first
     drawer.get_by_label("Type REASSIGN to confirm").fill("REASSIGN")
     drawer.get_by_role("button", name="Yes, reassign").click()
     expect(page.locator("#bulk-drawer, #messages").first).to_contain_text(
