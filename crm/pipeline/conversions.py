@@ -13,6 +13,7 @@ from crm.services.conversion import (
     INLINE_LIMIT, AlreadyConverted, conversion_message, convert_deal_to_lead, convert_deals_to_leads,
     convert_lead, deal_ids_for, may_convert_deals, similar_records,
 )
+from crm.services.filters import parse_filter
 from crm.services.jobs import create_job
 from crm.services.permissions import can_edit
 from crm.services.record_types import DEAL, LEAD, record_type_of
@@ -72,7 +73,7 @@ def convert_deals():
         return render("pipeline/convert_deals.html", "convert_deals", count=len(ids),
                       changed=request.form.get("confirm") == "1", was=request.form.get("count", ""),
                       args=list(args.items(multi=True)))
-    return _convert_now(ids) if len(ids) <= INLINE_LIMIT else _convert_in_background(ids, args)
+    return _convert_now(ids) if len(ids) <= INLINE_LIMIT else _convert_in_background(ids)
 
 
 def _convertible_ids(args: MultiDict | None) -> list[int]:
@@ -81,7 +82,7 @@ def _convertible_ids(args: MultiDict | None) -> list[int]:
         flash("Select the deals to convert, or tick “Select all” to convert the whole filter result.", "error")
         return []
     try:
-        ids = deal_ids_for(db.session, args, current_user)
+        ids = deal_ids_for(db.session, parse_filter(db.session, DEAL, args, current_user), current_user)
     except DomainError as error:
         flash(str(error), "error")
         return []
@@ -97,9 +98,9 @@ def _convert_now(ids: list[int]):
     return redirect(url_for("leads.index", source="Deal"), code=303)
 
 
-def _convert_in_background(ids: list[int], args: MultiDict):
+def _convert_in_background(ids: list[int]):
     job = create_job(db.session, "deal_conversion", current_user, JOB_FUNCTION, total=len(ids),
-                     args=list(args.items(multi=True)), link=url_for("leads.index", source="Deal"))
+                     ids=ids, link=url_for("leads.index", source="Deal"))
     run_job(job.id)
     return redirect(url_for("jobs.show_job", job_id=job.id), code=303)
 

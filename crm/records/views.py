@@ -5,11 +5,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 from flask_login import current_user, login_required
-from sqlalchemy import select, true
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from crm.extensions import db
-from crm.models import LeadStatus, Note, Pipeline, Territory, User
+from crm.models import LeadStatus, Note, Pipeline, Territory
 from crm.models.engagement import ACTIVITY_KINDS
 from crm.models.mixins import utcnow
 from crm.records.forms import build_form, form_values
@@ -21,7 +21,7 @@ from crm.services.duplicates import find_similar
 from crm.services.deal_restore import restore_one
 from crm.services.editing import create_record, new_record_defaults, trash_record, update_record
 from crm.services.fields import custom_fields, fields_of, record_page_rows
-from crm.services.filters import distinct_values, filtered_select, parse_filter
+from crm.services.filters import distinct_values, filtered_select, owner_options, parse_filter
 from crm.services.owners import via_of
 from crm.services.permissions import can_edit, can_view, visible_clause
 from crm.services.record_types import RecordType
@@ -62,9 +62,8 @@ def list_records(rtype: RecordType):
 def filter_options(rtype: RecordType) -> dict:
     """Choices for the filter bar: only what the viewer may see."""
     model = rtype.model
-    owners = db.session.execute(select(User.id, User.name).where(_colleagues(current_user)).order_by(User.name)).all()
     options = {
-        "owners": owners,
+        "owners": owner_options(db.session, rtype, current_user),
         "territories": db.session.execute(select(Territory.id, Territory.name).order_by(Territory.name)).all(),
         "custom_fields": custom_fields(db.session, rtype.name),
         "sources": distinct_values(db.session, model.source, [visible_clause(model, current_user)]),
@@ -75,13 +74,6 @@ def filter_options(rtype: RecordType) -> dict:
     elif source == "stage":
         options["pipelines"] = db.session.scalars(select(Pipeline).order_by(Pipeline.position)).all()
     return options
-
-
-def _colleagues(viewer: User):
-    """Owners worth filtering by: everyone for admins, the viewer's team (or the viewer) otherwise."""
-    if viewer.is_admin:
-        return true()
-    return User.team_id == viewer.team_id if viewer.team_id else User.id == viewer.id
 
 
 def _sort(rtype: RecordType, raw: str):

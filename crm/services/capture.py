@@ -1,30 +1,31 @@
 """Web capture forms: validate a public submission, then create a lead (or a deal) or attach it
 to the existing record with the same email, assigning the owner through owner resolution."""
+import logging
 import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.models import Note, Pipeline, Role, Stage, User
 from crm.models.pools import CaptureForm, Pool
-from crm.services import DomainError, history, pools
+from crm.services import DomainError, history
+from crm.services.duplicates import find_similar
 from crm.services.editing import create_record
-from crm.services.owners import Assignment, assign, check_assignable, parse_choice
+from crm.services.owners import Assignment, assign, check_choice, parse_choice
 from crm.services.record_types import DEAL, LEAD, RecordType
 from crm.services.settings import leads_enabled
 
-# key -> (label, max length); the key is the input name and the lead column (message -> description)
+log = logging.getLogger(__name__)
+# key -> (label, max length); the key is the input name and the lead field (message -> description),
+# whose length the field registry gives
 FIELDS: dict[str, tuple[str, int]] = {
-    "person_name": ("Your name", 160),
-    "email": ("Email", 254),
-    "phone": ("Phone", 40),
-    "company_name": ("Company", 160),
-    "city": ("City", 120),
+    **{name: (label, LEAD.field(name).max_length) for name, label in (
+        ("person_name", "Your name"), ("email", "Email"), ("phone", "Phone"), ("company_name", "Company"),
+        ("city", "City"))},
     "message": ("Message", 2000),
 }
 ALWAYS = ("email",)  # the duplicate check needs it
@@ -105,35 +106,25 @@ def _owner_problem(session: Session, choice: str, rtype: RecordType) -> str | No
         kind, ident = parse_choice(choice)
     except DomainError as error:
         return f"{error} Choose a pool or a person."
-    if kind == "user":
-        try:
-            check_assignable(session.get(User, ident), None)
-        except DomainError as error:
-            return f"{error} Choose an active person or a pool."
-        return None
-    if kind != "pool":
-        return None
-    pool = session.get(Pool, ident)
-    if pool is None:
+    pool = session.get(Pool, ident) if kind == "pool" else None
+    if kind == "pool" and pool is None:
         return "The chosen pool no longer exists: choose a pool or a person."
-    if pool.record_type != rtype.name:
+    if pool is not None and pool.record_type != rtype.name:
         switch = ("Leads are switched off, so this form creates deals" if rtype is DEAL
                   else "Leads are switched on, so this form creates leads")
         return (f"{switch}; the {pool.record_type} pool “{pool.name}” cannot own {rtype.name}s: "
                 f"choose a {rtype.name} pool or a person.")
-    if not pool.active or not pools.can_take_records(session, pool):
-        return f"The pool “{pool.name}” is switched off or has no active member: choose another pool or a person."
+    try:
+        check_choice(session, choice, None, rtype.name)  # the owner service's rules, without taking a turn
+    except DomainError as error:
+        if pool is not None:
+            return f"The pool “{pool.name}” is switched off or has no active member: choose another pool or a person."
+        return f"{error} Choose an active person or a pool."
     return None
 
 
 def _same_email(session: Session, rtype: RecordType, email: str) -> int | None:
-    """The duplicate check's email match (the shared duplicates service when it is there)."""
-    try:
-        from crm.services.duplicates import find_similar
-    except ImportError:  # pragma: no cover - the service ships with the app
-        model = rtype.model
-        return session.scalar(select(model.id).where(func.lower(model.email) == email.lower(),
-                                                     model.deleted_at.is_(None)).order_by(model.id))
+    """The duplicate check's email match."""
     matches = find_similar(session, rtype, {"email": email}, None, limit=5)
     return next((m.id for m in matches if any(r.kind == "email" for r in m.reasons)), None)
 
@@ -165,7 +156,7 @@ def _owner(session: Session, form: CaptureForm, rtype: RecordType) -> tuple[Assi
         return assign(session, form.owner_choice, None, rtype.name), None
     except DomainError as error:
         reason = _owner_problem(session, form.owner_choice, rtype) or str(error)
-        current_app.logger.warning("Capture form %s: owner %r not used: %s", form.slug, form.owner_choice, reason)
+        log.warning("Capture form %s: owner %r not used: %s", form.slug, form.owner_choice, reason)
         fallback = _fallback_owner(session)
         return Assignment(fallback), reason
 

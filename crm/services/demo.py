@@ -15,7 +15,7 @@ from crm.models import (
 )
 from crm.models.mixins import utcnow
 from crm.services.geo import big_cities
-from crm.services.territories import seed_demo_territories
+from crm.services.territories import seed_demo_territories, with_territories
 
 DEMO_PASSWORD = "demo"
 COUNTRIES = {"SE": "Sweden", "DE": "Germany", "NL": "Netherlands", "GB": "United Kingdom",
@@ -60,6 +60,7 @@ def seed_demo(session: Session, *, leads: int = 2000, deals: int = 500, seed: in
     users = _users(session)
     statuses = _statuses(session)
     stages = _pipelines(session)
+    seed_demo_territories(session)  # first: records get their territory as they go in
     cities = [c for c in big_cities(tuple(COUNTRIES), 150_000)]
     orgs = _organizations(session, rng, users, cities, count=max(20, min(400, leads // 10)))
     twins = min(12, leads // 50)
@@ -68,7 +69,6 @@ def seed_demo(session: Session, *, leads: int = 2000, deals: int = 500, seed: in
     _deals(session, rng, users, stages, orgs, cities, deals)
     _engagement(session, rng, users)
     _log_creation(session)
-    seed_demo_territories(session)
     session.merge(Setting(key="use_leads", value="yes"))
 
 
@@ -138,15 +138,16 @@ def _company(rng: random.Random) -> str:
 
 
 def _organizations(session, rng, users, cities, count: int) -> list[Organization]:
-    orgs = []
+    rows = []
     for _ in range(count):
         place = _place(rng, cities)
         owner = _owner_for(rng, users, place["country"])
         name = _company(rng)
-        orgs.append(Organization(name=name, owner_id=owner.id, team_id=owner.team_id,
-                                 website=f"https://{name.lower().replace(' ', '')}.example",
-                                 phone=f"+46 8 {rng.randint(100, 999)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
-                                 **place))
+        rows.append(dict(name=name, owner_id=owner.id, team_id=owner.team_id,
+                         website=f"https://{name.lower().replace(' ', '')}.example",
+                         phone=f"+46 8 {rng.randint(100, 999)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
+                         **place))
+    orgs = [Organization(**row) for row in with_territories(session, rows)]
     session.add_all(orgs)
     session.flush()
     contacts = []
@@ -155,7 +156,7 @@ def _organizations(session, rng, users, cities, count: int) -> list[Organization
             name, handle = _person(rng)
             contacts.append(Contact(name=name, email=f"{handle}@{org.website[8:]}", organization_id=org.id,
                                     owner_id=org.owner_id, team_id=org.team_id, city=org.city,
-                                    country=org.country, lat=org.lat, lng=org.lng,
+                                    country=org.country, lat=org.lat, lng=org.lng, territory_id=org.territory_id,
                                     job_title=rng.choice(["CEO", "Buyer", "Head of Operations", "CFO"])))
     session.add_all(contacts)
     session.flush()
@@ -181,10 +182,10 @@ def _leads(session, rng, users, statuses, cities, count: int) -> None:
             value=Decimal(rng.randrange(1000, 90000, 500)), tags=rng.choice(["", "hot", "vip", "hot,vip", ""]),
             description="", custom={}, created_at=created, updated_at=created, address="", **place))
         if len(rows) == 5000:
-            session.execute(insert(Lead), rows)
+            session.execute(insert(Lead), with_territories(session, rows))
             rows = []
     if rows:
-        session.execute(insert(Lead), rows)
+        session.execute(insert(Lead), with_territories(session, rows))
 
 
 def _duplicate_leads(session: Session, rng: random.Random, count: int) -> None:
@@ -196,6 +197,7 @@ def _duplicate_leads(session: Session, rng: random.Random, count: int) -> None:
             email=lead.email.upper() if rng.random() < 0.5 else lead.email, phone=lead.phone.replace(" ", ""),
             source="Web form", status_id=lead.status_id, owner_id=lead.owner_id, team_id=lead.team_id,
             value=lead.value, city=lead.city, country=lead.country, lat=lead.lat, lng=lead.lng,
+            territory_id=lead.territory_id,
             created_at=lead.created_at + timedelta(days=rng.randint(1, 20)), custom={}))
     session.flush()
 
@@ -216,7 +218,8 @@ def _deals(session, rng, users, stages, orgs, cities, count: int) -> None:
             pipeline_id=stage.pipeline_id, stage_id=stage.id, owner_id=org.owner_id, team_id=org.team_id,
             organization_id=org.id, contact_id=rng.choice(contacts_by_org[org.id]),
             expected_close=(now + timedelta(days=rng.randint(-30, 120))).date(), source=rng.choice(SOURCES),
-            city=org.city, country=org.country, lat=org.lat, lng=org.lng, address="", custom={},
+            city=org.city, country=org.country, lat=org.lat, lng=org.lng, territory_id=org.territory_id,
+            address="", custom={},
             email="", phone="", description="", created_at=created, updated_at=created))
     for start in range(0, len(rows), 5000):
         session.execute(insert(Deal), rows[start:start + 5000])

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from typing import Protocol
 
-from sqlalchemy import Boolean, Select, and_, bindparam, false, func, literal, or_, select
+from sqlalchemy import Boolean, Select, and_, bindparam, exists, false, func, literal, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement
@@ -213,6 +213,13 @@ def _as_date(text: str) -> date | None:
         return None
 
 
+def owner_options(session: Session, rtype: RecordType, viewer: User) -> list[tuple[int, str]]:
+    """The owners worth filtering by: those of the records the viewer may see, by name."""
+    model = rtype.model
+    owns = exists().where(model.owner_id == User.id, *conditions(rtype, Filter(), viewer))
+    return [tuple(row) for row in session.execute(select(User.id, User.name).where(owns).order_by(User.name))]
+
+
 def filtered_select(rtype: RecordType, flt: Filter, viewer: User, *, for_edit: bool = False,
                     columns: tuple = ()) -> Select:
     """SELECT of the records (or the given columns) matching the filter that the viewer may see."""
@@ -224,10 +231,12 @@ def filtered_select(rtype: RecordType, flt: Filter, viewer: User, *, for_edit: b
 
 
 def conditions(rtype: RecordType, flt: Filter, viewer: User, *, for_edit: bool = False) -> list:
+    """The WHERE of a filter for this viewer. The trash shows only what the viewer may restore
+    (change), the same rule on the trash page and on a list's `?trash=1`."""
     model = rtype.model
     if flt.errors:
         return [false()]
-    where = [visible_clause(model, viewer, for_edit=for_edit)]
+    where = [visible_clause(model, viewer, for_edit=for_edit or flt.trash)]
     where.append(model.deleted_at.is_not(None) if flt.trash else model.deleted_at.is_(None))
     if flt.owner:
         where.append(_in_or_null(model.owner_id, flt.owner))

@@ -118,10 +118,15 @@ def resolve_owners(session: Session, choices: list[str], viewer: User | None, re
 
 
 def check_choice(session: Session, choice: str, viewer: User | None, record_type: str) -> None:
-    """Refuse (DomainError) an owner choice the viewer may not hand records to; a pool takes no turn."""
-    kind, ident = parse_choice(choice)
+    """Refuse (DomainError) an owner choice the viewer may not hand records to, as `assign` would;
+    a pool takes no turn (a settings page asking "would this work?", an import's dry run)."""
+    kind, ident = parse_choice(canonical_choice(session, choice))
     if kind == "pool":
         _check_pool(session, ident, viewer, record_type)
+        pool = session.get(Pool, ident)
+        if not pools.can_take_records(session, pool):
+            raise DomainError(_l("The pool %(name)s has no active member who may take these records.",
+                                 name=pool.name))
     elif kind == "user":
         check_assignable(session.get(User, ident), viewer)
 
@@ -217,3 +222,20 @@ def check_assignable(user: User | None, viewer: User | None) -> None:
         raise DomainError(f"{user.name} is not in your team.")
     if viewer.role == Role.REP and user.id != viewer.id:
         raise DomainError("Reps can only assign records to themselves.")
+
+
+def territory_owner(session: Session, territory) -> User | None:
+    """Who an auto-assigning territory hands the records entering it to: its owner, while that
+    owner may own records (an inactive owner hands nothing; the records keep theirs)."""
+    owner = session.get(User, territory.owner_id) if territory.auto_assign and territory.owner_id else None
+    try:
+        check_assignable(owner, None)
+    except DomainError:
+        return None
+    return owner
+
+
+def check_assignable_all(session: Session, owner_ids: Select, viewer: User | None) -> None:
+    """`check_assignable` for every owner a set-based assignment chose (`owner_ids`: one id column)."""
+    for user in session.scalars(select(User).where(User.id.in_(owner_ids)).order_by(User.id)):
+        check_assignable(user, viewer)

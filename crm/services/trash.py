@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import Integer, String, case, cast, delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from crm.extensions import db
 from crm.models import Batch, HistoryEvent, Lead, Role, UndoneRecord, User
 from crm.models.mixins import utcnow
 from crm.services import DomainError, PermissionDenied
 from crm.services.bulk import PICK, Change, Outcome, begin_write, pick, run, run_steps
 from crm.services.deal_restore import live_origin_deal, take_back_batch
+from crm.services.filters import Filter, conditions, filtered_select
 from crm.services.history import open_batch
 from crm.services.lead_statuses import restore_removed
 from crm.services.permissions import may_mass_change, may_purge, visible_clause
@@ -30,6 +30,7 @@ from crm.services.wording import count_phrase
 UNDO_DAYS = 7
 UNDOABLE = ("reassign", "change", "delete", "import", "status_remove")
 CHILD_TABLES = ("activity", "note", "email_message")
+TRASH = Filter(trash=True)
 
 
 @dataclass
@@ -59,7 +60,8 @@ def _left_to_undo(batch: Batch, model) -> list:
 
 def undo_state(session: Session, batch: Batch, viewer: User, now: datetime | None = None) -> UndoState:
     rtype = RECORD_TYPES.get(batch.record_type)
-    reason = _why_not(batch, viewer, now or utcnow())
+    refusal = _why_not(batch, viewer, now or utcnow())
+    reason = str(refusal) if refusal else None
     if rtype is None:
         return UndoState(False, reason or "This batch cannot be undone.", 0, 0, 0)
     model = rtype.model
@@ -87,17 +89,19 @@ def _reach(batch: Batch, model, viewer: User) -> list:
     return reach
 
 
-def _why_not(batch: Batch, viewer: User, now: datetime) -> str | None:
+def _why_not(batch: Batch, viewer: User, now: datetime) -> DomainError | None:
+    """Why this viewer cannot undo the batch now: a PermissionDenied for who they are, a DomainError
+    for the batch itself; None when they can."""
     if batch.action not in UNDOABLE:
-        return "Only mass changes can be undone here."
+        return DomainError("Only mass changes can be undone here.")
     if batch.undone_at:
-        return f"This mass change was undone on {batch.undone_at:%Y-%m-%d %H:%M}."
+        return DomainError(f"This mass change was undone on {batch.undone_at:%Y-%m-%d %H:%M}.")
     if batch.at < now - timedelta(days=UNDO_DAYS):
-        return f"Mass changes can be undone for {UNDO_DAYS} days; this one is older."
+        return DomainError(f"Mass changes can be undone for {UNDO_DAYS} days; this one is older.")
     if not may_mass_change(viewer) or (batch.action == "delete" and not may_purge(viewer)):
-        return "Only admins and managers can undo mass changes (deletions: admins)."
+        return PermissionDenied("Only admins and managers can undo mass changes (deletions: admins).")
     if batch.action == "status_remove" and not may_purge(viewer):
-        return "Only admins can undo the removal of a lead status."
+        return PermissionDenied("Only admins can undo the removal of a lead status.")
     return None
 
 
@@ -122,9 +126,9 @@ def undo_batch(session: Session, batch_id: str, viewer: User, *, include_changed
     only once none is left."""
     now = now or utcnow()
     batch = _get(session, batch_id)
-    reason = _why_not(batch, viewer, now)
-    if reason:
-        raise (PermissionDenied if "Only admins" in reason else DomainError)(reason)
+    refusal = _why_not(batch, viewer, now)
+    if refusal is not None:
+        raise refusal
     rtype = record_type(batch.record_type)
     model = rtype.model
     where = [*_left_to_undo(batch, model), *_reach(batch, model, viewer)]
@@ -269,16 +273,15 @@ def _get(session: Session, batch_id: str) -> Batch:
 # --- the trash page -----------------------------------------------------------------------------
 
 def trash_select(rtype: RecordType, viewer: User):
+    """The records in the trash the viewer may restore: the filter builder's `?trash=1`, newest first."""
     model = rtype.model
-    return (select(model).where(model.deleted_at.is_not(None), visible_clause(model, viewer, for_edit=True))
-            .order_by(model.deleted_at.desc(), model.id.desc()))
+    return filtered_select(rtype, TRASH, viewer).order_by(model.deleted_at.desc(), model.id.desc())
 
 
 def trash_counts(session: Session, viewer: User) -> dict[str, int]:
     """Records in the trash per record type the viewer works with (no leads where they are off)."""
-    return {name: session.scalar(select(func.count()).select_from(t.model).where(
-        t.model.deleted_at.is_not(None), visible_clause(t.model, viewer, for_edit=True))) or 0
-        for name, t in enabled_types(session, viewer).items()}
+    return {name: session.scalar(filtered_select(t, TRASH, viewer, columns=(func.count(),))) or 0
+            for name, t in enabled_types(session, viewer).items()}
 
 
 def trash_batches(session: Session, viewer: User) -> list[tuple[Batch, int]]:
@@ -288,8 +291,7 @@ def trash_batches(session: Session, viewer: User) -> list[tuple[Batch, int]]:
         model = rtype.model
         rows = session.execute(
             select(Batch, func.count(model.id)).join(model, model.deleted_batch_id == Batch.id)
-            .where(model.deleted_at.is_not(None), visible_clause(model, viewer, for_edit=True))
-            .group_by(Batch.id)).all()
+            .where(*conditions(rtype, TRASH, viewer)).group_by(Batch.id)).all()
         result += [(b, n) for b, n in rows]
     return sorted(result, key=lambda r: r[0].at, reverse=True)
 
@@ -326,7 +328,7 @@ def purge_trash(session: Session, older_than: timedelta, now: datetime | None = 
 def _detach(session: Session, model) -> None:
     """Children (activities, notes, emails) go with the record; other references are cleared."""
     target = model.__table__
-    for table in db.metadata.sorted_tables:
+    for table in target.metadata.sorted_tables:
         for fk in table.foreign_keys:
             if fk.column.table is not target:
                 continue

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Column, Integer, Table, func, insert, literal, not_, or_, select
+from sqlalchemy import Column, Integer, Table, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from crm.i18n import _, ngettext
@@ -62,11 +62,7 @@ def _owner_plan(session: Session, sel: Selection, choice: str):
             ["id", "owner_id", "team_id"],
             select(assigned.c.record_id, assigned.c.owner_id, User.team_id)
             .select_from(assigned).outerjoin(User, User.id == assigned.c.owner_id)))
-        if sel.viewer.role != "admin":
-            bad = s.scalar(select(func.count()).select_from(ASSIGN).join(User, User.id == ASSIGN.c.owner_id)
-                           .where(or_(User.team_id.is_distinct_from(sel.viewer.team_id), not_(User.active))))
-            if bad:
-                raise DomainError("That pool hands records to people outside your team.")
+        owners.check_assignable_all(s, select(ASSIGN.c.owner_id).distinct(), sel.viewer)
 
     def per_record(column):
         return select(column).where(ASSIGN.c.id == model.id).scalar_subquery()

@@ -90,27 +90,22 @@ def run_steps(session: Session, rtype: RecordType, actor: User | None, steps: li
     `expected` (the count the user confirmed) is checked against each step's set.
     """
     now = now or utcnow()
-    model = rtype.model
     begin_write(session)
     batch, selected, changed, phrases = None, 0, 0, []
     for where, change in steps:
-        picked = pick(session, model, where)
-        if expected is not None and picked != expected:
-            raise StaleSelection(picked, expected, rtype.plural)
+        def batch_id() -> str:  # the summary is known once every step has run (close_batch)
+            nonlocal batch
+            if batch is None:
+                batch = open_batch(session, actor.id if actor else None, change.action, rtype.name, 0, "",
+                                   change.params)
+            return batch.id
+
+        picked, n = apply_change(session, rtype, actor, where, change, batch_id, expected=expected, now=now,
+                                 chunk_size=chunk_size, fault=fault)
         selected += picked
-        if not picked:
-            continue
-        if change.prepare:
-            change.prepare(session)
-        differs = _differs(model, change)
-        n = session.scalar(select(func.count()).select_from(model).where(_in_pick(model), differs))
-        if not n:
-            continue
-        if batch is None:  # the summary is known once every step has run (close_batch)
-            batch = open_batch(session, actor.id if actor else None, change.action, rtype.name, 0, "", change.params)
-        _apply(session, rtype, actor, batch.id, now, change, differs, chunk_size, fault)
-        changed += n
-        phrases.append(change.phrase(n))
+        if n:
+            changed += n
+            phrases.append(change.phrase(n))
     if not selected:
         raise DomainError(f"There are no {rtype.plural} to change: the set is empty.")
     if batch is None:
@@ -119,6 +114,30 @@ def run_steps(session: Session, rtype: RecordType, actor: User | None, steps: li
     close_batch(session, batch, changed, f"{actor.name if actor else 'System'} {phrase}")
     session.expire_all()
     return Outcome(selected, changed, batch, f"{phrase[:1].upper()}{phrase[1:]}.")
+
+
+def apply_change(session: Session, rtype: RecordType, actor: User | None, where: list, change: Change,
+                 batch_id: Callable[[], str], *, now: datetime, expected: int | None = None,
+                 chunk_size: int | None = None, fault: Callable[[int], None] | None = None) -> tuple[int, int]:
+    """One step: freeze the set, then history and UPDATE chunk by chunk; (records picked, records changed).
+
+    `batch_id` is called once something is to change, so a caller running several steps (or
+    record types, like a territory redraw) opens its one batch only when needed. The caller has
+    begun the write (`begin_write`) and commits.
+    """
+    model = rtype.model
+    picked = pick(session, model, where)
+    if expected is not None and picked != expected:
+        raise StaleSelection(picked, expected, rtype.plural)
+    if not picked:
+        return 0, 0
+    if change.prepare:
+        change.prepare(session)
+    differs = _differs(model, change)
+    n = session.scalar(select(func.count()).select_from(model).where(_in_pick(model), differs))
+    if n:
+        _apply(session, rtype, actor, batch_id(), now, change, differs, chunk_size, fault)
+    return picked, n
 
 
 def _apply(session: Session, rtype: RecordType, actor: User | None, batch_id: str, now: datetime,

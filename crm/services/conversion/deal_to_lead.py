@@ -13,7 +13,6 @@ from datetime import datetime
 
 from sqlalchemy import DateTime, Integer, String, case, cast, func, insert, literal, select, update
 from sqlalchemy.orm import Session
-from werkzeug.datastructures import MultiDict
 
 from crm.i18n import _
 from crm.models import Activity, Batch, Contact, Deal, HistoryEvent, Job, Lead, Organization, User
@@ -22,8 +21,9 @@ from crm.services import DomainError, PermissionDenied
 from crm.services import history, jobs
 from crm.services.wording import count_phrase
 from crm.services.conversion.shared import ATTACHED
-from crm.services.filters import filtered_select, parse_filter
+from crm.services.filters import Filter, filtered_select
 from crm.services.lead_statuses import first_status
+from crm.services.owners import resolve_owner
 from crm.services.permissions import require_edit, visible_clause
 from crm.services.record_types import DEAL
 from crm.services.settings import leads_enabled
@@ -69,9 +69,8 @@ def convert_deal_to_lead(session: Session, deal: Deal, actor: User) -> DealConve
     return DealConversion(earlier, created=False)
 
 
-def deal_ids_for(session: Session, args: MultiDict, actor: User) -> list[int]:
+def deal_ids_for(session: Session, flt: Filter, actor: User) -> list[int]:
     """The deals a selection or filter names that the actor may convert (THE filter builder)."""
-    flt = parse_filter(session, DEAL, args, actor)
     if flt.errors:
         raise DomainError(" ".join(flt.errors))
     stmt = filtered_select(DEAL, flt, actor, for_edit=True, columns=(Deal.id,)).order_by(Deal.id)
@@ -96,10 +95,10 @@ def convert_deals_to_leads(session: Session, deal_ids: list[int], actor: User,
     return BulkConversion(len(lead_ids), len(deal_ids) - len(lead_ids), batch.id, lead_ids)
 
 
-def convert_deals_job(session: Session, job: Job, *, args: list[list[str]], link: str) -> None:
-    """Background job: convert the deals the filter/selection `args` names, reporting progress."""
+def convert_deals_job(session: Session, job: Job, *, ids: list[int], link: str) -> None:
+    """Background job: convert the deals the user confirmed (those still theirs to convert), reporting progress."""
     actor = session.get(User, job.actor_id)
-    deal_ids = deal_ids_for(session, MultiDict(args), actor)
+    deal_ids = sorted(int(i) for i in ids)
     job.total = len(deal_ids)
     result = convert_deals_to_leads(session, deal_ids, actor, job=job)
     jobs.finish(session, job, conversion_message(result), link=link,
@@ -128,7 +127,8 @@ def _convert_deal_chunk(session: Session, deal_ids: list[int], actor: User,
     claimed = _claim_deals(session, deal_ids, actor, now, batch_id)
     if not claimed:
         return []
-    created = _insert_leads(session, claimed, actor, now)
+    owner = resolve_owner(session, f"user:{actor.id}", actor, "lead")  # the converter takes the leads
+    created = _insert_leads(session, claimed, owner, now)
     _move_deal_children(session, claimed)
     _log_deal_conversions(session, [lead_id for lead_id, _deal_id in created], actor, now, batch_id)
     return sorted((deal_id, lead_id) for lead_id, deal_id in created)
@@ -154,7 +154,7 @@ def _const(value, type_):
     return literal(value, type_)
 
 
-def _insert_leads(session: Session, deal_ids: list[int], actor: User,
+def _insert_leads(session: Session, deal_ids: list[int], owner: User,
                   now: datetime) -> list[tuple[int, int]]:
     """One lead per deal in one INSERT ... SELECT; returns (lead id, deal id)."""
     contact = select(Contact).where(Contact.id == Deal.contact_id).correlate(Deal)
@@ -169,7 +169,7 @@ def _insert_leads(session: Session, deal_ids: list[int], actor: User,
         "phone": case((Deal.phone != "", Deal.phone), else_=func.coalesce(contact_phone, "")),
         "source": _const(LEAD_SOURCE, String), "tags": _const("", String),
         "status_id": _const(first_status(session, "open"), Integer),
-        "owner_id": _const(actor.id, Integer), "team_id": _const(actor.team_id, Integer),
+        "owner_id": _const(owner.id, Integer), "team_id": _const(owner.team_id, Integer),
         "contact_id": Deal.contact_id, "organization_id": Deal.organization_id,
         "origin_deal_id": Deal.id, "custom": Deal.custom,
         "address": Deal.address, "city": Deal.city, "country": Deal.country,
