@@ -1,4 +1,6 @@
 """Mass change drawer: reassign, change stage/status and delete, on a filter or on a selection."""
+import re
+
 import pytest
 from sqlalchemy import func, select, update
 
@@ -27,9 +29,22 @@ def selection(viewer, rtype=LEAD, select_all=True, skip=(), **args) -> bulk.Sele
     return bulk.Selection.build(rtype, flt, viewer, select_all=select_all, skip_owners=frozenset(skip))
 
 
+ACTION_FIELDS = {"action", "confirm", "count", "pinned", "new_owner", "new_stage"}
+
+
 def apply(client, headers=None, **form):
-    """POST the drawer's confirmation form as the browser would."""
+    """POST the drawer's confirmation form as the browser would: with the count it showed and,
+    when a count is given, the fingerprint of the set it showed (opened just before)."""
+    if "count" in form and "pinned" not in form:
+        form["pinned"] = pinned_set(client, {k: v for k, v in form.items() if k not in ACTION_FIELDS})
     return client.post("/bulk/apply", data=form, headers=headers or {})
+
+
+def pinned_set(client, selection_args: dict) -> str:
+    """The fingerprint the drawer shows for a selection."""
+    page = client.get("/bulk/drawer", query_string=selection_args).get_data(as_text=True)
+    match = re.search(r'name="pinned" value="([^"]*)"', page)
+    return match.group(1) if match else ""
 
 
 def batch_events(batch_id: str, field: str | None = None) -> list[HistoryEvent]:

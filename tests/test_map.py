@@ -7,6 +7,7 @@ from sqlalchemy import func, select, update
 from crm.extensions import db
 from crm.models import Deal, Lead, Territory, User
 from crm.services.record_types import RECORD_TYPES
+from tests.test_bulk import apply
 
 HTMX = {"HX-Request": "true"}
 EUROPE = json.dumps([[30, -30], [72, -30], [72, 45], [30, 45]])
@@ -304,8 +305,8 @@ def test_lasso_pick_list_shows_owners_after_a_mass_change(client, auth):
     auth.login()
     lead = db.session.get(Lead, min(located_leads()))
     sofia = db.session.scalar(select(User).where(User.email == "rep3@example.com"))
-    client.post("/bulk/apply", data={"type": "lead", "ids": str(lead.id), "action": "reassign",
-                                     "new_owner": str(sofia.id), "confirm": "REASSIGN", "count": "1"})
+    apply(client, type="lead", ids=str(lead.id), action="reassign", new_owner=str(sofia.id),
+          confirm="REASSIGN", count="1")
     body = client.post("/map/leads/lasso", data={"shape": EUROPE, "refresh": "1", "picked": str(lead.id)},
                        headers=HTMX).get_data(as_text=True)
     row = body.split(f'id="pick-{lead.id}"')[1].split("</li>")[0]

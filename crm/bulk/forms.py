@@ -7,7 +7,7 @@ Selection arguments (GET or POST, as the list, the kanban and the map send them)
   all=1       every record matching the filter (ids are then ignored)
   skip_owner  owners whose records are left out (a user id, or "none" for records without owner)
 Action arguments (POST /bulk/apply): action (reassign|change|delete), confirm (the typed word),
-count (the number of records the user saw), new_owner ("user:3", "pool:2"), new_stage (stage or
+count (the number of records the user saw), pinned (the fingerprint of the set they saw), new_owner ("user:3", "pool:2"), new_stage (stage or
 lead status id), undo_changed.
 """
 from dataclasses import dataclass, field
@@ -65,6 +65,7 @@ class ActionRequest:
     action: str = ""
     confirm: str = ""
     count: int | None = None
+    pinned: str = ""  # the set's fingerprint the drawer showed
     new_owner: str = ""
     new_stage: int | None = None
     errors: dict[str, str] = field(default_factory=dict)
@@ -78,7 +79,8 @@ def read_action(form: MultiArgs) -> ActionRequest:
     def first(key: str) -> str:
         return (form.getlist(key) or [""])[0].strip()
 
-    req = ActionRequest(action=first("action"), confirm=first("confirm"), new_owner=first("new_owner"))
+    req = ActionRequest(action=first("action"), confirm=first("confirm"), new_owner=first("new_owner"),
+                        pinned=first("pinned")[:80])
     count, stage = first("count"), first("new_stage")
     req.count = int(count) if count.isdigit() else None
     req.new_stage = int(stage) if stage.isdigit() and len(stage) < 12 else None

@@ -106,12 +106,14 @@ def _left_out(ignored: int) -> str:
 
 
 def _run(sel: bulk.Selection, req: ActionRequest) -> bulk.Outcome:
-    expected = req.count if req.count is not None else -1  # no count seen: always ask again
+    # No count or set seen (a hand-made request): always show the drawer and ask again.
+    expected = req.count if req.count is not None else -1
+    pinned = req.pinned or "none seen"
     if req.action == "reassign":
-        return bulk.reassign(db.session, sel, req.new_owner, expected=expected)
+        return bulk.reassign(db.session, sel, req.new_owner, expected=expected, pinned=pinned)
     if req.action == "change":
-        return bulk.change_stage(db.session, sel, req.new_stage, expected=expected)
-    return bulk.delete(db.session, sel, expected=expected)
+        return bulk.change_stage(db.session, sel, req.new_stage, expected=expected, pinned=pinned)
+    return bulk.delete(db.session, sel, expected=expected, pinned=pinned)
 
 
 def _done(sel: bulk.Selection, outcome: bulk.Outcome):

@@ -23,7 +23,8 @@ ASSIGN = Table("bulk_assign", SCRATCH, Column("id", Integer, primary_key=True),
 
 
 def reassign(session: Session, sel: Selection, choice: str, *, expected: int | None,
-             chunk_size: int | None = None, fault: Callable[[int], None] | None = None) -> Outcome:
+             pinned: str | None = None, chunk_size: int | None = None,
+             fault: Callable[[int], None] | None = None) -> Outcome:
     """Give every record of the set a new owner (team follows owner); a pool spreads them."""
     _guard(sel.viewer, "reassign")
     owner, team, prepare = _owner_plan(session, sel, choice)
@@ -33,7 +34,7 @@ def reassign(session: Session, sel: Selection, choice: str, *, expected: int | N
                     params={"owner": choice, "owner_label": label}, prepare=prepare,
                     via=owners.via_of(choice))
     outcome = run(session, sel.rtype, sel.viewer, sel.conditions(), change, expected=expected,
-                  chunk_size=chunk_size, fault=fault)
+                  pinned=pinned, chunk_size=chunk_size, fault=fault)
     same = outcome.selected - outcome.changed
     if prepare is not None:
         outcome.message = _spread_message(session, sel, choice, outcome)
@@ -86,7 +87,8 @@ def _spread_message(session: Session, sel: Selection, choice: str, outcome: Outc
 
 
 def change_stage(session: Session, sel: Selection, stage_id: int | None, *, expected: int | None,
-                 chunk_size: int | None = None, fault: Callable[[int], None] | None = None) -> Outcome:
+                 pinned: str | None = None, chunk_size: int | None = None,
+             fault: Callable[[int], None] | None = None) -> Outcome:
     """Move every deal to a pipeline stage, or every lead to a lead status."""
     _guard(sel.viewer, "change")
     position = sel.rtype.position_field
@@ -102,13 +104,13 @@ def change_stage(session: Session, sel: Selection, stage_id: int | None, *, expe
                     phrase=lambda n: f"changed the {what} of {count_phrase(n, sel.rtype)} to {label}",
                     params={what: target.id, "label": label})
     outcome = run(session, sel.rtype, sel.viewer, sel.conditions(), change, expected=expected,
-                  chunk_size=chunk_size, fault=fault)
+                  pinned=pinned, chunk_size=chunk_size, fault=fault)
     if not outcome.changed:
         outcome.message = f"Nothing to change: the {count_phrase(outcome.selected, sel.rtype)} already have the {what} {label}."
     return outcome
 
 
-def delete(session: Session, sel: Selection, *, expected: int | None,
+def delete(session: Session, sel: Selection, *, expected: int | None, pinned: str | None = None,
            chunk_size: int | None = None, fault: Callable[[int], None] | None = None) -> Outcome:
     """Move every record of the set to the trash (soft delete); restore from /trash or Undo."""
     _guard(sel.viewer, "delete")
@@ -116,7 +118,7 @@ def delete(session: Session, sel: Selection, *, expected: int | None,
     change = Change("delete", extra={"deleted_at": now}, kind="delete",
                     phrase=lambda n: f"deleted {count_phrase(n, sel.rtype)}")
     return run(session, sel.rtype, sel.viewer, sel.conditions(), change, expected=expected,
-               chunk_size=chunk_size, fault=fault, now=now)
+               pinned=pinned, chunk_size=chunk_size, fault=fault, now=now)
 
 
 def _guard(viewer: User, action: str) -> None:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from crm.models import Batch, HistoryEvent, User
 from crm.models.mixins import utcnow
 from crm.services import DomainError
+from crm.services.bulk.fingerprint import set_fingerprint
 from crm.services.history import close_batch, open_batch
 from crm.services.record_types import RecordType
 
@@ -38,12 +39,16 @@ PICK = Table("bulk_pick", SCRATCH, Column("id", Integer, primary_key=True))
 
 
 class StaleSelection(DomainError):
-    """The set changed between the drawer and the confirmation."""
+    """The set changed between the drawer and the confirmation (its size, or its members)."""
 
     def __init__(self, count: int, expected: int | None, noun: str):
         self.count = count
-        seen = f" (you confirmed {expected:,})" if expected is not None and expected >= 0 else ""
-        super().__init__(f"The set changed since the drawer opened: it now holds {count:,} {noun}{seen}. "
+        if expected == count:
+            what = f"some {noun} left it and others joined it (it still holds {count:,})"
+        else:
+            seen = f" (you confirmed {expected:,})" if expected is not None and expected >= 0 else ""
+            what = f"it now holds {count:,} {noun}{seen}"
+        super().__init__(f"The set changed since the drawer opened: {what}. "
                          "Nothing was changed. Check the numbers and confirm again.")
 
 
@@ -72,19 +77,22 @@ class Outcome:
 # --- the engine ---------------------------------------------------------------------------------
 
 def run(session: Session, rtype: RecordType, actor: User | None, where: list, change: Change, *,
-        expected: int | None, chunk_size: int | None = None,
+        expected: int | None, pinned: str | None = None, chunk_size: int | None = None,
         fault: Callable[[int], None] | None = None, now: datetime | None = None) -> Outcome:
     """Apply `change` to the records matching `where`, with history, as one set-based transaction.
 
+    `expected` is the count the user confirmed, `pinned` the set's fingerprint they saw
+    (crm/services/bulk/fingerprint.py): either differing from the frozen set refuses the change.
     The caller commits (or rolls back on any exception: nothing is half-applied).
     """
-    return run_steps(session, rtype, actor, [(where, change)], expected=expected, chunk_size=chunk_size,
-                     fault=fault, now=now)
+    return run_steps(session, rtype, actor, [(where, change)], expected=expected, pinned=pinned,
+                     chunk_size=chunk_size, fault=fault, now=now)
 
 
 def run_steps(session: Session, rtype: RecordType, actor: User | None, steps: list[tuple[list, Change]], *,
-              lead: str = "", expected: int | None = None, chunk_size: int | None = None,
-              fault: Callable[[int], None] | None = None, now: datetime | None = None) -> Outcome:
+              lead: str = "", expected: int | None = None, pinned: str | None = None,
+              chunk_size: int | None = None, fault: Callable[[int], None] | None = None,
+              now: datetime | None = None) -> Outcome:
     """Apply each (where, change) step in turn under ONE batch, e.g. an import's undo: trash what it
     created, put back what it updated. The summary is `lead` + the steps' phrases joined by "and";
     `expected` (the count the user confirmed) is checked against each step's set.
@@ -100,7 +108,8 @@ def run_steps(session: Session, rtype: RecordType, actor: User | None, steps: li
                                    change.params)
             return batch.id
 
-        picked, n = apply_change(session, rtype, actor, where, change, batch_id, expected=expected, now=now,
+        picked, n = apply_change(session, rtype, actor, where, change, batch_id, expected=expected,
+                                 pinned=pinned, now=now,
                                  chunk_size=chunk_size, fault=fault)
         selected += picked
         if n:
@@ -118,7 +127,8 @@ def run_steps(session: Session, rtype: RecordType, actor: User | None, steps: li
 
 def apply_change(session: Session, rtype: RecordType, actor: User | None, where: list, change: Change,
                  batch_id: Callable[[], str], *, now: datetime, expected: int | None = None,
-                 chunk_size: int | None = None, fault: Callable[[int], None] | None = None) -> tuple[int, int]:
+                 pinned: str | None = None, chunk_size: int | None = None,
+                 fault: Callable[[int], None] | None = None) -> tuple[int, int]:
     """One step: freeze the set, then history and UPDATE chunk by chunk; (records picked, records changed).
 
     `batch_id` is called once something is to change, so a caller running several steps (or
@@ -131,6 +141,8 @@ def apply_change(session: Session, rtype: RecordType, actor: User | None, where:
         raise StaleSelection(picked, expected, rtype.plural)
     if not picked:
         return 0, 0
+    if pinned is not None and set_fingerprint(session, PICK.c.id) != pinned:
+        raise StaleSelection(picked, picked, rtype.plural)
     if change.prepare:
         change.prepare(session)
     differs = _differs(model, change)

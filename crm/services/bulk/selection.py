@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from crm.models import LeadStatus, Pipeline, Stage, User
+from crm.services.bulk.fingerprint import set_fingerprint
 from crm.services.filters import Filter, conditions
 from crm.services.record_types import RecordType
 
@@ -75,6 +76,7 @@ class Preview:
     by_stage: list[tuple[str, int]]
     ignored: list[int] = field(default_factory=list)  # ticked ids left out (not editable / gone / no match)
     requested: int | None = None
+    pinned: str = ""  # the set's fingerprint: the confirmation sends it back (fingerprint.py)
 
     @property
     def owner_phrase(self) -> str:
@@ -94,7 +96,8 @@ def preview(session: Session, sel: Selection) -> Preview:
                        for o, n in rows), key=lambda r: (-r.count, r.name))
     total = sum(r.count for r in by_owner if not r.skipped)
     return Preview(total, by_owner, _by_stage(session, sel), ignored_ids(session, sel),
-                   len(sel.ids) if sel.ids is not None else None)
+                   len(sel.ids) if sel.ids is not None else None,
+                   set_fingerprint(session, model.id, *sel.conditions()))
 
 
 def _by_stage(session: Session, sel: Selection) -> list[tuple[str, int]]:
