@@ -1,7 +1,7 @@
 """URL converters: ids in URLs must fit the id columns (INTEGER: 32 bits on PostgreSQL)."""
 from werkzeug.routing import IntegerConverter
 
-MAX_ID = 2**31 - 1
+from crm.params import MAX_ID
 
 
 class IdConverter(IntegerConverter):

@@ -1,8 +1,10 @@
 """Friendly error pages (and fragments for htmx requests) for every 4xx/5xx."""
-from flask import Flask
+from flask import Flask, abort, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from crm.extensions import db
+from crm.i18n import _
+from crm.params import has_nul
 from crm.rendering import render
 
 MESSAGES = {
@@ -17,16 +19,41 @@ MESSAGES = {
 
 
 def register_error_pages(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_characters():
+        """No NUL character reaches a query or a stored text (PostgreSQL text cannot hold one)."""
+        values = [text for args in (request.args, request.form) for pair in args.items(multi=True) for text in pair]
+        if has_nul(values) or (request.is_json and has_nul(_strings(request.get_json(silent=True)))):
+            abort(400, _("The request contains a NUL character; remove it and try again. Nothing was changed."))
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        return _page(error.code or 500, error.description if error.code == 403 and error.description
-                     and "permission" not in error.description.lower() else None)
+        return _page(error.code or 500, _own_description(error))
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         app.logger.exception("Unhandled error", exc_info=error)
         db.session.rollback()
         return _page(InternalServerError.code)
+
+
+def _own_description(error: HTTPException) -> str | None:
+    """The message a view gave with abort(), not Werkzeug's generic text for the status."""
+    text = error.description
+    if not text or text == type(error).description or (error.code == 403 and "permission" in text.lower()):
+        return None
+    return text
+
+
+def _strings(value) -> list[str]:
+    """Every string in a JSON document (keys too)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (*_strings(k), *_strings(v))]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
 
 
 def _page(code: int, detail: str | None = None):

@@ -5,6 +5,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response
 
+MAX_LOCATION = 4000  # proxies and servers refuse response headers of 8 KB and more
+
 
 def content_security_policy(tile_url: str) -> str:
     """The policy; map tiles from MAP_TILE_URL's host are the one outside source (images only)."""
@@ -36,4 +38,7 @@ def register_security_headers(app: Flask) -> None:
     def secure_headers(response: Response) -> Response:
         for name, value in headers.items():
             response.headers.setdefault(name, value)
+        location = response.headers.get("Location", "")
+        if len(location) > MAX_LOCATION:  # a huge redirect header breaks the connection: drop the query
+            response.headers["Location"] = location.split("?", 1)[0][:MAX_LOCATION] or "/"
         return response

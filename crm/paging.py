@@ -6,6 +6,7 @@ from sqlalchemy import Select
 
 from crm.counts import CachedCountPagination
 from crm.extensions import db
+from crm.params import to_int
 
 # Beyond this the OFFSET would not fit a 64-bit integer; such a page is past the end anyway.
 MAX_PAGE = 10**9
@@ -13,10 +14,7 @@ MAX_PAGE = 10**9
 
 def requested_page(raw: str | None) -> int:
     """The page asked for: a whole number from 1; anything else (text, 0, negatives) is page 1."""
-    raw = (raw or "").strip()
-    if raw.isascii() and raw.isdigit() and len(raw) <= 100 and int(raw) > 0:
-        return int(raw)
-    return 1
+    return to_int(raw, low=1, high=10**100, max_digits=100) or 1
 
 
 def shown_page(page: int, pages: int) -> tuple[int, str | None]:

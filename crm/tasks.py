@@ -7,14 +7,19 @@ database URL, so two apps on two databases (a dev server and a demo, say) never 
 jobs. `make run` and `make serve` start the consumer next to the web server.
 """
 import hashlib
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 from flask import Flask, current_app, has_app_context
-from huey import Huey
+from huey import Huey, crontab
 from huey.storage import RedisStorage, SqliteStorage
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
 from werkzeug.utils import import_string
 
 from crm.config import INSTANCE, Config
+from crm.models.mixins import utcnow
 
 huey = Huey("crm", immediate=True)  # configured just below, before any task is queued
 _worker_app: Flask | None = None
@@ -75,15 +80,63 @@ def _run(job_id: str) -> None:
     job = db.session.get(Job, job_id)
     params = dict(job.params)
     func = import_string(params.pop("func"))
+    jobs.start(db.session, job)
+    db.session.commit()
     try:
-        func(db.session, job, **params)
-        db.session.commit()
+        with _heartbeat(db.engine, job_id):
+            func(db.session, job, **params)
+            db.session.commit()
     except Exception as error:
         db.session.rollback()
         current_app.logger.exception("Job %s failed", job_id)
         job = db.session.get(Job, job_id)
         jobs.fail(db.session, job, f"The job stopped with an error: {error}. Work done before it is kept.")
         db.session.commit()
+
+
+@contextmanager
+def _heartbeat(engine: Engine, job_id: str) -> Iterator[None]:
+    """While the job runs, a thread marks it alive every HEARTBEAT_EVERY on a connection of its own
+    (the job's own transaction may be long). Inline (HUEY_IMMEDIATE) there is no worker to die."""
+    if huey.immediate:
+        yield
+        return
+    from crm.models.jobs import HEARTBEAT_EVERY, Job
+
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_EVERY.total_seconds()):
+            try:
+                with engine.begin() as conn:
+                    conn.execute(update(Job).where(Job.id == job_id, Job.status == "running")
+                                 .values(heartbeat_at=utcnow()))
+            except Exception:  # a busy database skips a beat; STALE_AFTER allows many
+                continue
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{job_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+@huey.periodic_task(crontab(minute="*"))
+def reap_dead_jobs() -> None:
+    """Every minute in the consumer: jobs whose worker died are marked failed (crm/services/jobs.py)."""
+    from crm.extensions import db
+    from crm.services import jobs
+
+    with _app().app_context():
+        jobs.reap_dead(db.session)
+
+
+@huey.on_startup()
+def reap_on_startup() -> None:
+    """A consumer starting again (after a crash, say) first settles the jobs its predecessor left."""
+    reap_dead_jobs.call_local()
 
 
 def _app() -> Flask:

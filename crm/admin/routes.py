@@ -7,6 +7,7 @@ from crm.admin.forms import CustomFieldForm, LeadStatusForm, TeamForm, UserForm
 from crm.extensions import db
 from crm.form_choices import FormView, select_choices
 from crm.models import CustomField, Team, User
+from crm.params import to_id
 from crm.rendering import render
 from crm.services import DomainError
 from crm.services import admin as service
@@ -45,7 +46,8 @@ def _overview(status_form, team_form, field_form, status: int = 200):
 @bp.post("/leads-setting")
 def leads_setting():
     """Switch leads on or off globally, or for one team."""
-    team = db.session.get(Team, int(request.form["team"])) if request.form.get("team", "").isdigit() else None
+    raw = request.form.get("team", "")
+    team = db.get_or_404(Team, to_id(raw) or abort(400, "Unknown team.")) if raw.strip() else None
     service.set_leads_enabled(db.session, current_user, request.form.get("enabled") == "1", team)
     db.session.commit()
     flash("Leads setting saved.")

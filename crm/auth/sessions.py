@@ -19,6 +19,7 @@ from flask_login import login_user, logout_user
 
 from crm.extensions import db, login_manager
 from crm.models import User
+from crm.params import to_int
 
 SEEN = "_seen"  # when this browser session last made a request (epoch seconds)
 SEEN_RESOLUTION = 60  # rewrite the session cookie at most once a minute for the idle clock
@@ -39,9 +40,10 @@ class LoginToken:
     def parse(cls, raw: str) -> "LoginToken | None":
         """The token, or None for anything that is not one (old cookies, tampering)."""
         parts = raw.split(".") if isinstance(raw, str) and len(raw) < 200 else []
-        if len(parts) != 5 or not all(p.isascii() and p.isdigit() and len(p) < 19 for p in parts[:4]):
+        numbers = [to_int(p, high=10**18) for p in parts[:4]]
+        if len(parts) != 5 or None in numbers:
             return None
-        return cls(int(parts[0]), int(parts[1]), int(parts[2]), parts[3] == "1", parts[4])
+        return cls(numbers[0], numbers[1], numbers[2], numbers[3] == 1, parts[4])
 
 
 def new_token(user: User, keep: bool) -> LoginToken:

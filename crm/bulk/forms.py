@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from crm.models import User
+from crm.params import to_id, to_int
 from crm.services.bulk import WORDS, Selection
 from crm.services.filters import MultiArgs, parse_filter
 from crm.services.record_types import RECORD_TYPES
@@ -44,8 +45,8 @@ def _owner_ids(values: list[str]) -> list[int]:
     for raw in (v.strip() for value in values for v in value.split(",")):
         if raw == "none":
             out.append(0)
-        elif raw.isdigit() and len(raw) < 12:
-            out.append(int(raw))
+        elif (owner_id := to_id(raw)) is not None:
+            out.append(owner_id)
     return out
 
 
@@ -82,8 +83,8 @@ def read_action(form: MultiArgs) -> ActionRequest:
     req = ActionRequest(action=first("action"), confirm=first("confirm"), new_owner=first("new_owner"),
                         pinned=first("pinned")[:80])
     count, stage = first("count"), first("new_stage")
-    req.count = int(count) if count.isdigit() else None
-    req.new_stage = int(stage) if stage.isdigit() and len(stage) < 12 else None
+    req.count = to_int(count)
+    req.new_stage = to_id(stage)
     if req.action not in WORDS:
         req.errors["action"] = "Choose Reassign, Change stage or Delete records."
     elif req.confirm != req.word:

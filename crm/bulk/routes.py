@@ -30,6 +30,7 @@ from crm.bulk.forms import ActionRequest, BadSelection, read_action, read_select
 from crm.extensions import db
 from crm.models import Batch, HistoryEvent, Pipeline
 from crm.paging import paginate
+from crm.params import to_id
 from crm.rendering import render, wants_fragment
 from crm.services import DomainError, PermissionDenied
 from crm.services import bulk, lead_statuses
@@ -56,7 +57,7 @@ def drawer():
     _require(may_mass_change(current_user), "Only admins and managers can make mass changes.")
     return _drawer(_selection(), ActionRequest(action=request.values.get("action", ""),
                                                new_owner=request.values.get("new_owner", ""),
-                                               new_stage=_int(request.values.get("new_stage"))))
+                                               new_stage=to_id(request.values.get("new_stage"))))
 
 
 @bp.post("/bulk/apply")
@@ -221,6 +222,3 @@ def _require(allowed: bool, message: str) -> None:
     if not allowed:
         abort(403, message)
 
-
-def _int(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and len(raw) < 12 else None

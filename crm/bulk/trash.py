@@ -10,6 +10,7 @@ from crm.bulk.routes import bp, run_and_flash
 from crm.extensions import db
 from crm.models import Batch
 from crm.paging import paginate
+from crm.params import to_id
 from crm.rendering import render
 from crm.services import DomainError
 from crm.services.deal_restore import restore_one
@@ -36,8 +37,8 @@ def trash():
 def restore():
     """Bring one record back from the trash."""
     rtype = RECORD_TYPES.get(request.form.get("type", "")) or abort(400, "Unknown record type.")
-    raw_id = request.form.get("id", "")
-    record = db.session.get(rtype.model, int(raw_id)) if raw_id.isdigit() and len(raw_id) < 12 else None
+    record_id = to_id(request.form.get("id"))
+    record = db.session.get(rtype.model, record_id) if record_id else None
     if record is None or record.deleted_at is None:
         abort(404)
     if not can_edit(current_user, record):

@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Length, Regexp
 
 from crm.form_choices import select_choices
 from crm.models import Territory, User
+from crm.params import to_id
 
 
 class TerritoryForm(FlaskForm):
@@ -31,4 +32,4 @@ def build_territory_form(session: Session, territory: Territory) -> TerritoryFor
 
 
 def owner_id(form: TerritoryForm) -> int | None:
-    return int(form.owner.data) if form.owner.data and form.owner.data.isdigit() else None
+    return to_id(form.owner.data)

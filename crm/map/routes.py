@@ -15,6 +15,7 @@ from crm.map.queries import (
     MAP_TYPES, category_column, legend, location_counts, popup_content, territory_layers,
 )
 from crm.models import Territory, User
+from crm.params import optional_id, to_id
 from crm.records.views import filter_options, get_visible
 from crm.rendering import render, wants_fragment
 from crm.services import DomainError, PermissionDenied
@@ -130,7 +131,7 @@ def lasso(plural: str):
     if 0 < len(selection["ids"]) <= LIST_LIMIT:
         selection["records"] = _listed(rtype, selection["ids"])
     if selection["refresh"]:  # re-run after a mass change: the pins the user had unticked stay unticked
-        selection["picked"] = {int(i) for i in request.form.get("picked", "").split(",") if i.isdigit()}
+        selection["picked"] = {i for i in map(to_id, request.form.get("picked", "").split(",")) if i}
     return render("map/index.html", "map_selection", selection=selection,
                   **_page_context(rtype, flt))
 
@@ -161,7 +162,7 @@ def add_territory():
     try:
         territory, result = create_territory(
             db.session, current_user, name=form.get("name", ""), area=read_latlngs(form.get("outline", "")),
-            owner_id=int(owner) if owner.isdigit() else None, auto_assign=bool(form.get("auto_assign")),
+            owner_id=optional_id(owner, "owner"), auto_assign=bool(form.get("auto_assign")),
             color=color)
     except PermissionDenied as error:
         abort(403, str(error))

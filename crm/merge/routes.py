@@ -10,12 +10,13 @@ from sqlalchemy import select
 from crm.extensions import db
 from crm.merge.panel import build_panel
 from crm.models import Batch, User
+from crm.params import optional_id
 from crm.records.views import get_visible
 from crm.paging import requested_page, shown_page
 from crm.rendering import render
 from crm.services import DomainError, PermissionDenied, merge
 from crm.services.duplicates import duplicate_groups, find_similar
-from crm.services.owners import resolve_owner
+from crm.services.owners import check_owner_kept, resolve_owner
 from crm.services.permissions import can_edit
 from crm.services.record_types import RECORD_TYPES, RecordType
 
@@ -99,7 +100,9 @@ def _merge(rtype: RecordType, ids: list[str]):
     choices = {k.removeprefix("pick_"): v for k, v in form.items() if k.startswith("pick_")}
     try:
         owner = resolve_owner(db.session, form["owner"], current_user, rtype.name) if "owner" in form else merge.KEEP
-        team = (int(form["team"]) if form["team"].isdigit() else None) if "team" in form else merge.KEEP
+        if owner is None:
+            check_owner_kept(owner, current_user)
+        team = optional_id(form["team"], "team") if "team" in form else merge.KEEP
         result = merge.merge_records(db.session, rtype, ids, form.get("survivor"), choices, current_user,
                                      owner_id=getattr(owner, "id", owner), team_id=team)
     except DomainError as error:

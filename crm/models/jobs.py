@@ -1,10 +1,17 @@
-from datetime import datetime
+import os
+from datetime import datetime, timedelta
 
 from sqlalchemy import JSON, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.extensions import db
 from crm.models.mixins import utcnow
+
+
+# A running job's worker writes a heartbeat every HEARTBEAT_EVERY (crm/tasks.py); one silent for
+# STALE_AFTER has died (killed, out of memory, machine restarted).
+HEARTBEAT_EVERY = timedelta(seconds=float(os.environ.get("JOB_HEARTBEAT_SECONDS", 5)))
+STALE_AFTER = timedelta(seconds=float(os.environ.get("JOB_STALE_SECONDS", 60)))
 
 
 class Job(db.Model):
@@ -22,14 +29,21 @@ class Job(db.Model):
     link: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)  # the worker's last sign of life
 
     @property
     def percent(self) -> int:
         return 100 if self.status == "done" else int(100 * self.done / self.total) if self.total else 0
 
     @property
+    def stopped(self) -> bool:
+        """Running, but its worker has given no sign of life for STALE_AFTER: the worker died."""
+        last = self.heartbeat_at or self.created_at
+        return self.status == "running" and last is not None and last < utcnow() - STALE_AFTER
+
+    @property
     def finished(self) -> bool:
-        return self.status in ("done", "failed")
+        return self.status in ("done", "failed") or self.stopped
 
 
 class Notification(db.Model):

@@ -8,6 +8,7 @@ from wtforms.validators import Length, NumberRange, Optional
 from crm.form_choices import choice_values, grouped_choices, select_choices
 from crm.i18n import _l
 from crm.models import Lead, Pipeline, Team, User
+from crm.params import to_id
 from crm.services.conversion import CUSTOMER_CHOICES, LeadPlan, customer_suggestions
 from crm.services.owners import owner_choices
 
@@ -72,10 +73,6 @@ def _prefill(form: ConvertLeadForm, lead: Lead, contacts, orgs) -> None:
 
 def plan_from(form: ConvertLeadForm) -> LeadPlan:
     return LeadPlan(owner=form.owner.data, customer=form.customer.data,
-                    contact_id=_id(form.contact.data), organization_id=_id(form.organization.data),
-                    create_deal=form.create_deal.data, stage_id=_id(form.stage.data), value=form.value.data,
-                    deal_title=form.deal_title.data or "", team_id=_id(form.team.data))
-
-
-def _id(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() else None
+                    contact_id=to_id(form.contact.data), organization_id=to_id(form.organization.data),
+                    create_deal=form.create_deal.data, stage_id=to_id(form.stage.data), value=form.value.data,
+                    deal_title=form.deal_title.data or "", team_id=to_id(form.team.data))

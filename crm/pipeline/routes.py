@@ -10,6 +10,7 @@ from werkzeug.datastructures import MultiDict
 from crm.extensions import db
 from crm.models import Deal, Pipeline, Stage
 from crm.models.mixins import utcnow
+from crm.params import to_int
 from crm.records.views import filter_options
 from crm.rendering import render, wants_fragment
 from crm.services import DomainError, PermissionDenied
@@ -54,7 +55,7 @@ def column(stage_id: int):
         args = [(k, v) for k, v in flt.to_args() if k not in ("stage", "pipeline")]
         return redirect(url_for("deals.index", stage=stage_id) + ("&" + urlencode(args) if args else ""), code=303)
     raw = request.args.get("offset", "")
-    offset = int(raw) if raw.isdigit() and len(raw) < 10 else 0
+    offset = to_int(raw, high=10**9) or 0
     cards = column_cards(db.session, flt, current_user, stage_id, offset, PAGE + 1)
     return render("pipeline/board.html", "column_cards", cards=cards[:PAGE], stage_id=stage_id,
                   more=len(cards) > PAGE, next_offset=offset + PAGE,
@@ -115,7 +116,8 @@ def _answer(message: str, status: int, stage_id: int | None = None, deal_id: int
                      "words": board_count_words(total, pipeline, not flt.without("pipeline").is_empty)}
         return jsonify(ok=status < 400, message=message, totals=totals, count=count, stage_id=stage_id), status
     flash(message, "error" if status >= 400 else "message")
-    return redirect(_board_url(args, deal_id if stage_id else None), code=303)
+    back = parse_filter(db.session, DEAL, MultiDict(args), current_user).to_args()  # bounded: never the raw form
+    return redirect(_board_url(back, deal_id if stage_id else None), code=303)
 
 
 def _board_filter(args):

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from crm.extensions import db
 from crm.models import User
 from crm.models.pools import POOL_RECORD_TYPES, Pool, PoolMember
+from crm.params import to_id, to_int
 from crm.rendering import render
 from crm.services import pools
 
@@ -87,7 +88,8 @@ def update_pool(pool_id: int):
 def add_member(pool_id: int):
     """Add a user at the end of the order."""
     pool = db.get_or_404(Pool, pool_id)
-    user = db.session.get(User, request.form.get("user_id", type=int) or 0)
+    user_id = to_id(request.form.get("user_id"))
+    user = db.session.get(User, user_id) if user_id else None
     if user is None or any(m.user_id == user.id for m in pool.members):
         flash("Choose a user who is not in the pool yet.", "error")
         return _page(pool, status=422)
@@ -106,11 +108,12 @@ def update_member(pool_id: int, member_id: int):
     if move in ("up", "down"):
         _move(pool, member, -1 if move == "up" else 1)
     else:
-        weight, cap = request.form.get("weight", ""), request.form.get("daily_cap", "").strip()
-        if not weight.isdigit() or not 1 <= int(weight) <= 100 or (cap and not cap.isdigit()):
+        raw_cap = request.form.get("daily_cap", "").strip()
+        weight, cap = to_int(request.form.get("weight"), low=1, high=100), to_int(raw_cap, high=100_000)
+        if weight is None or (raw_cap and cap is None):
             flash("Weight is a whole number from 1 to 100; the daily cap is empty or a whole number.", "error")
             return _page(pool, status=422)
-        member.weight, member.daily_cap = int(weight), int(cap) if cap else None
+        member.weight, member.daily_cap = weight, cap
     db.session.commit()
     flash("Member saved.")
     return redirect(url_for("pools.show_pool", pool_id=pool.id), code=303)

@@ -14,7 +14,7 @@ from crm.models import User
 from crm.services.field_values import ValueParser, options
 from crm.services.fields import Field, Kind, fields_of
 from crm.services.geo import locate
-from crm.services.owners import resolve_owner
+from crm.services.owners import check_owner_kept, may_leave_ownerless, resolve_owner
 from crm.services.record_types import RecordType
 
 EMAIL_MESSAGE = _l("Enter an email address like name@company.com.")
@@ -85,7 +85,10 @@ def _fill_choices(session: Session, form, rtype: RecordType, viewer: User, recor
         if f.choices == "owner" and record is not None and record.owner_id \
                 and f"user:{record.owner_id}" not in dict(choices):
             choices.insert(0, (f"user:{record.owner_id}", record.owner.name if record.owner else "—"))
-        blank = None if f.required else _l("No owner") if f.choices == "owner" else "—"
+        if f.required or (f.choices == "owner" and not may_leave_ownerless(viewer)):
+            blank = None  # only admins may leave a record without owner
+        else:
+            blank = _l("No owner") if f.choices == "owner" else "—"
         form[f.form_name].choices = select_choices(choices, blank=blank)
 
 
@@ -116,6 +119,7 @@ def _owner_id(session: Session, choice: str, rtype: RecordType, viewer: User, re
     if record is not None and record.owner_id and choice == f"user:{record.owner_id}":
         return record.owner_id
     owner = resolve_owner(session, choice, viewer, rtype.name)
+    check_owner_kept(owner, viewer)
     return owner.id if owner else None
 
 

@@ -12,6 +12,7 @@ from crm.extensions import db
 from crm.models import LeadStatus, Note, Pipeline, Territory
 from crm.models.engagement import ACTIVITY_KINDS
 from crm.models.mixins import utcnow
+from crm.params import to_int
 from crm.records.forms import build_form, form_values
 from crm.paging import paginate
 from crm.rendering import render, wants_fragment
@@ -50,7 +51,7 @@ def list_records(rtype: RecordType):
     sort_key, order_by = _sort(rtype, request.args.get("sort", ""))
     stmt = (filtered_select(rtype, flt, current_user).order_by(*order_by)
             .options(*(selectinload(getattr(rtype.model, r)) for r in rtype.relations)))
-    per_page = min(_positive_int(request.args.get("per_page"), current_app.config["PER_PAGE"]), 200)
+    per_page = to_int(request.args.get("per_page"), low=1, high=200) or current_app.config["PER_PAGE"]
     pagination, notice = paginate(stmt, per_page)
     return render("records/list.html", "record_rows", rtype=rtype, flt=flt, pagination=pagination,
                   list_url=url_for(f"{rtype.plural}.index"),
@@ -83,10 +84,6 @@ def _sort(rtype: RecordType, raw: str):
     column, ident = getattr(rtype.model, rtype.field(name).attr), rtype.model.id
     # Ties go by id in the same direction, so one (column, id) index serves the order both ways.
     return raw, (column.desc(), ident.desc()) if raw.startswith("-") else (column.asc(), ident.asc())
-
-
-def _positive_int(raw: str | None, default: int) -> int:
-    return int(raw) if raw and raw.isdigit() and 0 < int(raw) < 10**6 else default
 
 
 def get_visible(rtype: RecordType, record_id: int):

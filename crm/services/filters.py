@@ -18,6 +18,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from crm.models import CustomField, LeadStatus, Pipeline, Stage, Territory, User
+from crm.params import shown, to_date, to_id, to_ids
 from crm.services.permissions import visible_clause
 from crm.services.record_types import RecordType
 
@@ -101,7 +102,7 @@ def parse_filter(session: Session, rtype: RecordType, args: MultiArgs, viewer: U
     flt.trash = "1" in args.getlist("trash")
     located = (args.getlist("located") or [""])[0]
     if located not in ("", "yes", "no"):
-        flt.errors.append(f"Unknown location filter {located!r}: use yes or no.")
+        flt.errors.append(f"Unknown location filter {shown(located)!r}: use yes or no.")
     flt.located = located if located in ("yes", "no") else ""
     flt.ids = _selection(args.getlist("ids"), flt)
     source = _position_source(rtype)
@@ -111,7 +112,7 @@ def parse_filter(session: Session, rtype: RecordType, args: MultiArgs, viewer: U
         flt.status = [s for s in args.getlist("status") if s]
         for s in flt.status:
             if s not in DEAL_STATUSES:
-                flt.errors.append(f"Unknown deal status {s!r}: use open, won or lost.")
+                flt.errors.append(f"Unknown deal status {shown(s)!r}: use open, won or lost.")
     elif source == "lead_status":
         flt.status = [str(i) for i in _ids(args.getlist("status"), "status", flt)]
     for key in args.keys():
@@ -137,10 +138,10 @@ def _ids(values: list[str], name: str, flt: Filter, me: int | None = None) -> li
             ids.append(me)
         elif raw == "none" and name in ("owner", "territory"):
             ids.append(0)
-        elif raw.isdigit() and len(raw) < 12:
-            ids.append(int(raw))
+        elif (ident := to_id(raw)) is not None:
+            ids.append(ident)
         else:
-            flt.errors.append(f"Unknown {name} {raw!r}.")
+            flt.errors.append(f"Unknown {name} {shown(raw)!r}.")
     return ids
 
 
@@ -148,11 +149,11 @@ def _date(values: list[str], name: str, flt: Filter) -> date | None:
     raw = (values or [""])[0].strip()
     if not raw:
         return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        flt.errors.append(f"{name.replace('_', ' ').capitalize()} {raw!r} is not a date (use YYYY-MM-DD).")
-        return None
+    day = to_date(raw)
+    if day is None:
+        flt.errors.append(f"{name.replace('_', ' ').capitalize()} {shown(raw)!r} is not a date "
+                          "(use YYYY-MM-DD, between 1900 and 2199).")
+    return day
 
 
 def _selection(values: list[str], flt: Filter) -> list[int] | None:
@@ -162,10 +163,11 @@ def _selection(values: list[str], flt: Filter) -> list[int] | None:
     if len(raw) > MAX_IDS:
         flt.errors.append(f"A selection can hold at most {MAX_IDS:,} records.")
         return []
-    if not all(p.isdigit() and len(p) < 12 for p in raw):
+    ids = to_ids(raw)
+    if ids is None:
         flt.errors.append("The selection holds ids that are not numbers.")
         return []
-    return sorted({int(p) for p in raw})
+    return sorted(set(ids))
 
 
 def _check_references(session: Session, rtype: RecordType, flt: Filter) -> None:
@@ -184,16 +186,16 @@ def _check_references(session: Session, rtype: RecordType, flt: Filter) -> None:
     if flt.custom:
         known = {f.key: f for f in session.scalars(
             select(CustomField).where(CustomField.record_type == rtype.name))}
-        flt.errors += [f"There is no custom field {k!r}." for k in flt.custom if k not in known]
+        flt.errors += [f"There is no custom field {shown(k)!r}." for k in flt.custom if k not in known]
         flt.custom_kinds = {k: known[k].kind for k in flt.custom if k in known}
         for key, value in flt.custom.items():
             kind = flt.custom_kinds.get(key)
             if kind == "number" and not _is_number(value):
-                flt.errors.append(f"{known[key].label} must be a number, not {value!r}.")
+                flt.errors.append(f"{known[key].label} must be a number, not {shown(value)!r}.")
             elif kind == "date":
-                parsed = _as_date(value)
+                parsed = to_date(value)
                 if parsed is None:
-                    flt.errors.append(f"{known[key].label} {value!r} is not a date (use YYYY-MM-DD).")
+                    flt.errors.append(f"{known[key].label} {shown(value)!r} is not a date (use YYYY-MM-DD).")
                 else:
                     flt.custom[key] = parsed.isoformat()  # as stored: 20260401 finds 2026-04-01
 
@@ -204,13 +206,6 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return math.isfinite(number)  # "nan" and "inf" parse, but no stored value equals them
-
-
-def _as_date(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 def owner_options(session: Session, rtype: RecordType, viewer: User) -> list[tuple[int, str]]:

@@ -11,6 +11,7 @@ from crm.models import (
     Territory, User,
 )
 from crm.i18n import _
+from crm.params import to_id
 from crm.services.permissions import visible_clause
 from crm.services.record_types import RECORD_TYPES, RecordType
 
@@ -213,8 +214,8 @@ def _field_change(e: HistoryEvent, names: dict) -> str:
 def _display(field: str, value: str | None, names: dict) -> str | None:
     if value is None:
         return None
-    if field in REFERENCES and value.isdigit():
-        return names.get((field, int(value)), f"#{value}")
+    if field in REFERENCES and to_id(value):
+        return names.get((field, to_id(value)), f"#{value}")
     return value
 
 
@@ -223,8 +224,8 @@ def _resolve_names(session: Session, events: list[HistoryEvent]) -> dict:
     for e in events:
         if e.field in REFERENCES:
             for v in (e.old, e.new):
-                if v and v.isdigit():
-                    wanted.setdefault(e.field, set()).add(int(v))
+                if to_id(v):
+                    wanted.setdefault(e.field, set()).add(to_id(v))
     names = {}
     for field, ids in wanted.items():
         model = REFERENCES[field][0]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from crm.i18n import _l
 from crm.models import Role, User
 from crm.models.pools import Pool
+from crm.params import shown, to_id
 from crm.services import DomainError
 from crm.services import pools
 
@@ -67,6 +68,18 @@ def assign(session: Session, choice: str, viewer: User | None, record_type: str 
     user = session.get(User, ident)
     check_assignable(user, viewer)
     return Assignment(user)
+
+
+def may_leave_ownerless(viewer: User | None) -> bool:
+    """Only admins (and the system) may leave a record without an owner: for anyone else it would
+    vanish from their own view and their manager's (a record's team follows its owner)."""
+    return viewer is None or viewer.role == Role.ADMIN
+
+
+def check_owner_kept(owner: User | None, viewer: User | None) -> None:
+    """DomainError when `viewer` would leave a record without an owner."""
+    if owner is None and not may_leave_ownerless(viewer):
+        raise DomainError(_l("Choose an owner: a record without one would disappear from your view and your team's."))
 
 
 def resolve_owner(session: Session, choice: str, viewer: User | None, record_type: str) -> User | None:
@@ -159,9 +172,10 @@ def parse_choice(choice: str | None) -> tuple[str | None, int]:
     if not choice:
         return None, 0
     kind, _, raw = choice.rpartition(":")
-    if kind not in ("", "user", "pool") or not raw.isdigit():
-        raise DomainError(f"Unknown owner {choice!r}.")
-    return kind or "user", int(raw)
+    ident = to_id(raw)
+    if kind not in ("", "user", "pool") or ident is None:
+        raise DomainError(f"Unknown owner {shown(choice)!r}.")
+    return kind or "user", ident
 
 
 def canonical_choice(session: Session, choice: str | None) -> str:

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from crm.i18n import _, ngettext
 from crm.models import Activity, Deal, Pipeline, Stage, User
+from crm.params import to_id
 from crm.services import DomainError
 from crm.services.conversion import convert_deal_to_lead
 from crm.services.editing import trash_record, update_record
@@ -131,7 +132,8 @@ def _target_stage(session: Session, deal: Deal, target: str) -> Stage:
             raise DomainError(f"The pipeline {deal.pipeline.name} has no {target} stage.")
         return stage
     kind, _, raw = target.partition(":")
-    stage = session.get(Stage, int(raw)) if kind == "stage" and raw.isdigit() and len(raw) < 12 else None
+    stage_id = to_id(raw) if kind == "stage" else None
+    stage = session.get(Stage, stage_id) if stage_id else None
     if stage is None:
         raise DomainError("That stage does not exist (any more). Reload the board.")
     return stage

@@ -62,7 +62,13 @@
     button.querySelector("[data-bulk-noun]").textContent = n === 1 ? "record" : "records";
     button.disabled = n === 0;
   }
+  // Colour swatches (map legend, territories) take their colour from data-color: the CSP allows no
+  // style attributes, and a colour set through the DOM is never parsed as markup.
+  function paint(root) {
+    root.querySelectorAll("[data-color]").forEach(function (el) { el.style.backgroundColor = el.dataset.color; });
+  }
   function enhance(root) {
+    paint(root);
     root.querySelectorAll("[data-confirm-word]").forEach(syncConfirm);
     root.querySelectorAll("form").forEach(syncBulkButton);
     root.querySelectorAll("[data-js-hide]").forEach(function (el) { el.hidden = true; });

@@ -7,16 +7,14 @@
     var link = event.target.closest("a[data-open-dialog]");
     var dialog = link && document.getElementById(link.dataset.openDialog);
     if (!dialog || !dialog.showModal) return;
+    if (!window.htmx) return; // the link opens the page instead
     event.preventDefault();
-    fetch(link.href, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
-      .then(function (response) { return response.text(); })
-      .then(function (html) {
-        dialog.innerHTML = html;
-        if (window.htmx) htmx.process(dialog);
-        dialog.showModal();
-        var first = dialog.querySelector("input:not([type=hidden]), select, button");
-        if (first) first.focus();
-      });
+    // htmx swaps the server's fragment in (as it does everywhere); no string is put in as HTML here.
+    htmx.ajax("GET", link.href, { target: dialog, swap: "innerHTML" }).then(function () {
+      dialog.showModal();
+      var first = dialog.querySelector("input:not([type=hidden]), select, button");
+      if (first) first.focus();
+    });
   });
   document.addEventListener("click", function (event) {
     if (event.target.matches("[data-close-dialog]")) {

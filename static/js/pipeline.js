@@ -30,7 +30,8 @@
     var question = zone && zone.dataset.confirm;
     var dialog = document.getElementById("drop-confirm");
     if (!question || !dialog || !dialog.showModal) return Promise.resolve(true);
-    document.getElementById("drop-confirm-text").textContent = question.replace("{title}", card.dataset.title);
+    // split/join, not replace(): a title holding "$&" must be shown as typed
+    document.getElementById("drop-confirm-text").textContent = question.split("{title}").join(card.dataset.title || "");
     return new Promise(function (resolve) {
       dialog.addEventListener("close", function once() {
         dialog.removeEventListener("close", once);
@@ -102,7 +103,8 @@
       post(board, card, target).then(function (answer) {
         card.classList.remove("saving");
         if (!answer.ok) { putBack(card); say(answer.message, true); focusAfterMove(card, origin); return; }
-        var column = answer.stage_id && board.querySelector('.cards[data-target="stage:' + answer.stage_id + '"]');
+        var column = answer.stage_id &&
+          board.querySelector('.cards[data-target="stage:' + CSS.escape(String(answer.stage_id)) + '"]');
         if (!column) card.remove(); else if (card.parentNode !== column) column.prepend(card);
         if (column) refreshMenu(card, answer.stage_id);
         updateTotals(board, answer.totals || {});

@@ -83,6 +83,8 @@ def convert_deals_to_leads(session: Session, deal_ids: list[int], actor: User,
     _guard_deal_conversion(session, actor)
     batch = history.open_batch(session, actor.id, "convert", "deal", len(deal_ids),
                                _batch_summary(actor, len(deal_ids)))
+    if job is not None:
+        jobs.record_batch(session, job, batch)
     lead_ids: list[int] = []
     for start in range(0, len(deal_ids), CHUNK):
         pairs = _convert_deal_chunk(session, deal_ids[start:start + CHUNK], actor, batch.id)

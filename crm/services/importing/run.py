@@ -36,6 +36,8 @@ def run_import(session: Session, job: Job, import_id: str, dry_run: bool, resume
     """Job function: classify every row; the real run also writes, one batch, committed per chunk."""
     imp = session.get(ImportJob, import_id)
     run = Run(session, imp, dry_run, resume)
+    if run.batch is not None:
+        jobs.record_batch(session, job, run.batch)
     for chunk in run.chunks():
         run.process(chunk)
         jobs.progress(session, job, run.state["done"])

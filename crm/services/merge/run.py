@@ -11,6 +11,7 @@ from crm.models import (
     MergeMove, Note, Team, User,
 )
 from crm.models.mixins import utcnow
+from crm.params import shown, to_id
 from crm.services import DomainError, PermissionDenied, history
 from crm.services.editing import update_record
 from crm.services.owners import check_assignable
@@ -265,10 +266,11 @@ def _parse_ids(ids) -> list[int]:
     for value in (str(v).strip() for v in raw):
         if not value:
             continue
-        if not value.isdigit() or len(value) > 11:
-            raise DomainError(f"{value!r} is not a record id; nothing was merged.")
-        if int(value) not in parsed:
-            parsed.append(int(value))
+        ident = to_id(value)
+        if ident is None:
+            raise DomainError(f"{shown(value)!r} is not a record id; nothing was merged.")
+        if ident not in parsed:
+            parsed.append(ident)
     return parsed
 
 
