@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from crm.i18n import _
 from crm.models import Contact, LeadStatus, Organization, Pipeline, Stage, User
+from crm.params import to_id
 from crm.services import DomainError, lead_statuses
 from crm.services.fields import Field, Kind, column_values
 from crm.services.owners import owner_choices
@@ -185,7 +186,8 @@ class ValueParser:
         if field.choices == "owner":
             raise DomainError(_("Owners are resolved by the owner service."))
         model = RECORD_SOURCES[field.choices]
-        record = self.session.get(model, int(text)) if text.isdigit() and len(text) < 12 else None
+        record_id = to_id(text)
+        record = self.session.get(model, record_id) if record_id else None
         if record is None or record.deleted_at is not None or (
                 self.viewer is not None and not self.session.scalar(
                     select(model.id).where(model.id == record.id, visible_clause(model, self.viewer)))):
