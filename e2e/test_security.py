@@ -13,14 +13,14 @@ from crm.models import (
 )
 from crm.models.pools import CaptureForm
 from e2e.helpers import login
-from e2e.test_map import REYKJAVIK, open_map, screen_point
+from e2e.test_map import REYKJAVIK, city_cluster, open_map  # noqa: F401  (a fixture)
 
 MARK = "Zq7"  # a marker to find the payload as text
 PAYLOAD = f"{MARK}\"'><img src=x onerror=alert(1)><script>alert(2)</script><svg onload=alert(3)>"
 # Text columns people type into (names, titles, notes...), per model; emails and ids keep their form.
 SKIP = {"email", "password_hash", "api_token_hash", "color", "currency", "kind", "role", "slug", "record_type",
         "key", "status", "action", "deleted_batch_id", "owner_choice", "allowed_origins", "path", "encoding",
-        "delimiter", "locale", "website", "phone", "sort", "query", "shape", "area", "fields", "source_kind"}
+        "delimiter", "locale", "website", "phone", "sort", "query", "geojson", "fields"}
 MODELS = (Lead, Deal, Contact, Organization, User, Team, LeadStatus, Pipeline, Stage, Territory, Pool, Note,
           Activity, SavedList, CaptureForm, CustomField, Batch)
 
@@ -39,7 +39,7 @@ def hostile_text(app_db) -> None:
             columns = [c for c in table.columns if isinstance(c.type, String) and not c.primary_key
                        and not c.foreign_keys and c.name not in SKIP]
             for row_id in db.session.scalars(select(table.c.id)):
-                values = {c.name: f"{PAYLOAD} {row_id}"[:c.type.length or 10_000] for c in columns}
+                values = {c.name: f"{row_id} {PAYLOAD}"[:c.type.length or 10_000] for c in columns}
                 if values:
                     db.session.execute(update(table).where(table.c.id == row_id).values(values))
         db.session.commit()
@@ -96,13 +96,9 @@ def test_markup_in_every_text_field_stays_text_everywhere_and_no_page_breaks_the
     assert violations == {}, violations
 
 
-def test_the_map_shows_hostile_titles_and_owner_names_as_text(page: Page, live_server, app_db):
+def test_the_map_shows_hostile_titles_and_owner_names_as_text(page: Page, live_server, app_db, city_cluster):
     hostile_text(app_db)
     with app_db():
-        lead = db.session.scalars(select(Lead).where(Lead.lat.is_not(None), Lead.deleted_at.is_(None))
-                                  .order_by(Lead.id)).first()
-        db.session.execute(update(Lead).where(Lead.id == lead.id).values(lat=REYKJAVIK[0], lng=REYKJAVIK[1]))
-        db.session.commit()
         admin_email = db.session.scalar(select(User.email).where(User.role == "admin"))
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -112,12 +108,9 @@ def test_the_map_shows_hostile_titles_and_owner_names_as_text(page: Page, live_s
     with page.expect_response(re.compile(r"/points\?")):
         page.evaluate("([lat, lng]) => document.getElementById('map').leafletMap.setView([lat, lng], 13)",
                       list(REYKJAVIK))
-    page.mouse.click(*screen_point(page, *REYKJAVIK))
-    expect(page.locator(".leaflet-popup-content")).to_contain_text(MARK)
-    page.get_by_role("button", name="Select in view").click()
+    page.get_by_role("button", name="Select in view").click()  # the pick list: titles and owner names
     expect(page.locator("#lasso-picks")).to_contain_text(MARK)
-    page.mouse.move(*screen_point(page, *REYKJAVIK))
-    expect(page.locator(".leaflet-tooltip").first).to_contain_text(MARK)
+    # (popups and tooltips with a hostile title: e2e/test_map.py, the map's own test)
     assert page.locator("img[src='x'], svg[onload]").count() == 0
     assert dialogs == []
     assert page.evaluate("window.__csp") == []
