@@ -1,7 +1,7 @@
 """Job heartbeat: a job whose worker died is found and marked failed
 
 Revision ID: fa41291123ca
-Revises: d802dbbf8331
+Revises: 9ac8c0285ab2
 Create Date: 2026-12-01 17:35:07.414162
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'fa41291123ca'
-down_revision = 'd802dbbf8331'
+down_revision = '9ac8c0285ab2'
 branch_labels = None
 depends_on = None
 
