@@ -27,7 +27,7 @@ def seed_duplicates() -> tuple[int, int]:
     return first.id, second.id
 
 
-def test_merge_a_similar_lead_keeping_a_value_from_the_second_column(page: Page, live_server, app_db):
+def test_merge_a_similar_lead_then_undo_it_after_editing_the_result(page: Page, live_server, app_db):
     with app_db():
         first, second = seed_duplicates()
     login(page, live_server)
@@ -36,21 +36,43 @@ def test_merge_a_similar_lead_keeping_a_value_from_the_second_column(page: Page,
     expect(page.get_by_role("row", name=re.compile(f"#{second}"))).to_contain_text("same email")
     page.get_by_role("button", name="Merge selected").click()
 
+    # The oldest lead is kept and the defaults are its values; keeping the other moves them there and back.
     expect(page.get_by_role("heading", name="Merge 2 leads")).to_be_visible()
-    expect(page.get_by_label(f"Keep title from #{first}")).to_be_checked()
+    expect(page.get_by_label(f"Keep #{first} as the surviving lead")).to_be_checked()
+    expect(page.get_by_label(f"Keep phone from #{first}")).to_be_checked()
+    page.get_by_label(f"Keep #{second} as the surviving lead").check()
+    expect(page.get_by_label(f"Keep phone from #{second}")).to_be_checked()
+    page.get_by_label(f"Keep #{first} as the surviving lead").check()
+    expect(page.get_by_label(f"Keep phone from #{first}")).to_be_checked()
     page.get_by_label(f"Keep title from #{second}").check()
     page.get_by_role("button", name="Merge", exact=True).click()
 
     expect(page).to_have_url(f"{live_server}/leads/{first}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Harbor Foods – 12 vans")
     expect(page.get_by_role("region", name="Notes")).to_contain_text("Greta wants the vans before spring.")
-    expect(page.locator("#timeline")).to_contain_text(f"kept this lead, merged in #{second}")
+    timeline = page.locator("#timeline")
+    expect(timeline).to_contain_text(f"kept this lead, merged in #{second}")
+    expect(timeline).to_contain_text(f"merged from #{second}: Phone 031-123 45 67")
     with app_db():
         assert db.session.get(Lead, second).merged_into_id == first
 
+    # Someone edits the result; Undo merge then asks which of those changes to keep.
+    page.get_by_role("link", name="Edit").click()
+    page.get_by_label("Title").fill("Harbor Foods – 14 vans")
+    page.get_by_role("button", name="Save").click()
+    expect(timeline).to_contain_text("to Harbor Foods – 14 vans")
     page.get_by_role("button", name="Undo merge").click()
-    expect(page.get_by_role("region", name="Notes")).not_to_contain_text("Greta wants the vans")
+    expect(page.get_by_role("heading", name="Undo merge")).to_be_visible()
+    changes = page.get_by_role("row", name=re.compile("^Title"))
+    expect(changes).to_contain_text("Harbor Foods – fleet")
+    expect(changes).to_contain_text("Harbor Foods – 14 vans")
+    expect(page.get_by_label("Title: keep the current value")).to_be_checked()
+    page.get_by_label("Title: put back the value from before the merge").check()
+    page.get_by_role("button", name="Undo merge").click()
+
+    expect(page).to_have_url(f"{live_server}/leads/{first}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Harbor Foods – fleet")
+    expect(page.get_by_role("region", name="Notes")).not_to_contain_text("Greta wants the vans")
     with app_db():
         assert db.session.get(Lead, second).deleted_at is None
 

@@ -13,7 +13,9 @@ from crm.models import (
 from crm.models.mixins import utcnow
 from crm.services import DomainError, PermissionDenied
 from crm.services.history import describe, timeline_select
-from crm.services.merge import merge_records, survivor_key, undo_merge
+from crm.services.editing import update_record
+from crm.services.merge import merge_records, survivor_key, undo_merge, undo_plan
+from crm.services.trash import purge_trash
 
 CHILDREN = (Activity, Note, EmailMessage)
 
@@ -52,14 +54,19 @@ def assert_merged(survivor: Lead, others: list[Lead], **expected) -> None:
         assert children([other.id]) == {"Activity": 0, "Note": 0, "EmailMessage": 0}
 
 
-def test_survivor_ranking_prefers_not_lost_then_converted_then_later_status_then_oldest(app, rep):
+def test_the_record_created_first_is_the_default_survivor_whatever_its_status(app, rep):
     lost = make_lead(rep, days_old=90, title="lost", status_id=status("Unqualified").id)
-    converted = make_lead(rep, days_old=1, title="converted", status_id=status("Converted").id)
     qualified = make_lead(rep, days_old=2, title="qualified", status_id=status("Qualified").id)
     new_old = make_lead(rep, days_old=50, title="new old")
     new_young = make_lead(rep, days_old=5, title="new young")
-    ranked = sorted([new_young, lost, new_old, qualified, converted], key=survivor_key)
-    assert [r.title for r in ranked] == ["converted", "qualified", "new old", "new young", "lost"]
+    ranked = sorted([new_young, qualified, new_old, lost], key=survivor_key)
+    assert [r.title for r in ranked] == ["lost", "new old", "new young", "qualified"]
+
+
+def test_a_deal_outranks_a_lead_whatever_their_age(app, admin):
+    deal = db.session.scalar(select(Deal).order_by(Deal.id))
+    lead = make_lead(admin, days_old=3000, title="ancient lead")
+    assert sorted([lead, deal], key=survivor_key) == [deal, lead]
 
 
 def test_merge_keeps_the_ranked_survivor_by_default(app, rep):
@@ -80,11 +87,46 @@ def test_merge_loses_nothing_children_move_to_the_survivor(app, rep):
     assert_merged(leads[2], [leads[0], leads[1], leads[3], leads[4]])
 
 
-def test_merge_defaults_to_the_most_recent_non_empty_value(app, rep):
+def test_field_defaults_follow_the_kept_record_then_the_newest_non_empty_value(app, rep):
+    kept = make_lead(rep, days_old=30, title="Kept title", email="kept@acme.se", phone="", source="")
+    older = make_lead(rep, days_old=20, title="Older", email="older@acme.se", phone="+46 8 111 11 11",
+                      source="Fair")
+    newer = make_lead(rep, days_old=10, title="Newer", email="", phone="+46 8 222 22 22", source="")
+    older.updated_at = utcnow() - timedelta(days=5)  # edited after `newer` was last touched
+    newer.updated_at = utcnow() - timedelta(days=9)
+    merge_records(db.session, "lead", [newer.id, older.id, kept.id], actor=rep)
+    assert_merged(kept, [older, newer], title="Kept title", email="kept@acme.se", phone="+46 8 111 11 11",
+                  source="Fair")
+
+
+def test_keeping_another_record_makes_its_values_the_defaults(app, rep):
     old = make_lead(rep, days_old=30, title="Old title", email="old@acme.se", phone="")
     new = make_lead(rep, days_old=1, title="New title", email="", phone="+46 8 123 45 67")
-    merge_records(db.session, "lead", [old.id, new.id], actor=rep)
-    assert_merged(old, [new], title="New title", email="old@acme.se", phone="+46 8 123 45 67")
+    merge_records(db.session, "lead", [old.id, new.id], survivor_id=new.id, actor=rep)
+    db.session.expire_all()
+    kept = db.session.get(Lead, new.id)
+    assert (kept.title, kept.email, kept.phone) == ("New title", "old@acme.se", "+46 8 123 45 67")
+
+
+def timeline_texts(record_type: str, record_id: int) -> list[str]:
+    return [v.text for v in describe(db.session, db.session.scalars(timeline_select(record_type, record_id)).all())]
+
+
+def test_values_that_lose_are_written_on_the_survivors_timeline_and_outlive_the_purge(app, rep):
+    kept = make_lead(rep, days_old=30, title="Acme", email="ana@acme.se", phone="+46 8 111 11 11",
+                     tags="hot", description="Wants vans.", city="Lund", country="Sweden")
+    other = make_lead(rep, days_old=1, title="Acme", email="", phone="+46 8 222 22 22",
+                      tags="vip", description="Call after 10.", city="Malmö", country="Sweden")
+    kept_id, other_id = kept.id, other.id
+    merge_records(db.session, "lead", [kept_id, other_id], actor=rep)
+    purge_trash(db.session, timedelta(0), now=utcnow() + timedelta(seconds=1))
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).where(Lead.id == other_id)) == 0
+    texts = timeline_texts("lead", kept_id)
+    lost = sorted(t for t in texts if t.startswith("merged from"))
+    assert lost == [f"merged from #{other_id}: Address Malmö, Sweden (merge by Ana Ruiz)",
+                    f"merged from #{other_id}: Phone +46 8 222 22 22 (merge by Ana Ruiz)"]
+    # equal titles, an empty email, united tags and joined descriptions lose nothing
 
 
 def test_merge_applies_picked_values_including_custom_fields(app, rep):
@@ -179,6 +221,55 @@ def test_undo_merge_restores_the_records_and_moves_their_children_back(app, rep)
         undo_merge(db.session, result.batch_id, rep)
 
 
+def merge_then_edit(rep) -> tuple[Lead, Lead, str]:
+    """A and B merged into A taking B's title and status, then A's title and status edited by hand."""
+    a = make_lead(rep, days_old=3, title="Fleet", email="a@acme.se")
+    b = make_lead(rep, days_old=1, title="12 vans", email="b@acme.se", status_id=status("Contacted").id)
+    result = merge_records(db.session, "lead", [a.id, b.id], actor=rep, choices={"title": b.id, "status": b.id})
+    update_record(db.session, a, {"title": "14 vans", "status_id": status("Qualified").id, "source": "Fair"}, rep)
+    db.session.commit()
+    return a, b, result.batch_id
+
+
+def test_undo_merge_says_what_changed_since_and_keeps_it_unless_reverted(app, rep):
+    a, b, batch_id = merge_then_edit(rep)
+    plan = undo_plan(db.session, batch_id, rep)
+    changed = {c.name: (c.before, c.now, c.by) for c in plan.changed}
+    assert changed == {"title": ("Fleet", "14 vans", "Ana Ruiz"), "status": ("New", "Qualified", "Ana Ruiz")}
+    assert plan.untouched == ["Source"]  # the merge did not set it: Undo leaves it anyway
+    undo_merge(db.session, batch_id, rep, revert={"title"})
+    db.session.commit()
+    db.session.expire_all()
+    a = db.session.get(Lead, a.id)
+    assert (a.title, a.status.name, a.source, a.email) == ("Fleet", "Qualified", "Fair", "a@acme.se")
+    assert db.session.get(Lead, b.id).deleted_at is None
+
+
+def test_undo_merge_button_asks_first_when_the_record_changed_since(app, client, auth, rep):
+    a, b, batch_id = merge_then_edit(rep)
+    auth.login("rep1@example.com")
+    response = client.post(f"/merges/{batch_id}/undo")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/merges/{batch_id}/undo")
+    assert db.session.get(Batch, batch_id).undone_at is None
+    page = client.get(f"/merges/{batch_id}/undo").get_data(as_text=True)
+    assert "Changed since the merge" in page and "14 vans" in page and "Fleet" in page
+    assert 'aria-label="Title: put back the value from before the merge"' in page
+    response = client.post(f"/merges/{batch_id}/undo", data={"decided": "1", "change_status": "revert"})
+    assert response.status_code == 303
+    db.session.expire_all()
+    a = db.session.get(Lead, a.id)
+    assert (a.title, a.status.name) == ("14 vans", "New")
+    assert db.session.get(Lead, b.id).deleted_at is None
+
+
+def test_the_undo_page_of_a_merge_one_cannot_see_is_not_found(app, client, auth, rep):
+    _a, _b, batch_id = merge_then_edit(rep)
+    auth.login("rep4@example.com")
+    assert client.get(f"/merges/{batch_id}/undo").status_code == 404
+    assert client.post(f"/merges/{batch_id}/undo").status_code == 404
+    assert client.get("/merges/nope/undo").status_code == 404
+
+
 def test_merging_contacts_moves_their_deals_and_logs_the_link_change(app, admin):
     deal = db.session.scalar(select(Deal).where(Deal.contact_id.is_not(None)))
     keeper = Contact(name="Keeper", owner_id=deal.owner_id, team_id=deal.team_id)
@@ -205,12 +296,25 @@ def test_merge_panel_shows_records_side_by_side_with_conflicts_and_defaults(app,
     auth.login("rep1@example.com")
     body = client.get(f"/leads/merge?ids={a.id},{b.id}").get_data(as_text=True)
     assert f'aria-label="Keep email from #{b.id}"' in body
-    assert re.search(rf'name="pick_email" value="{b.id}" checked', body)
+    assert re.search(rf'name="pick_email" value="{a.id}" checked', body)
     assert re.search(rf'name="survivor" value="{a.id}" checked', body)
     assert 'class="conflict"' in body and "Combine all descriptions" in body
     assert 'aria-label="Keep title from' not in body  # equal values need no choice
     fragment = client.get(f"/leads/merge?ids={a.id},{b.id}", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "Merge 2 leads" in fragment and "<html" not in fragment
+
+
+def test_keeping_another_record_in_the_panel_moves_the_defaults_to_it(app, client, auth, rep):
+    a = make_lead(rep, days_old=30, title="A", email="old@acme.se", phone="")
+    b = make_lead(rep, days_old=1, title="B", email="new@acme.se", phone="+46 8 123 45 67")
+    db.session.commit()
+    auth.login("rep1@example.com")
+    body = client.get(f"/leads/merge?ids={a.id},{b.id}&survivor={b.id}",
+                      headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert re.search(rf'name="survivor" value="{b.id}" checked', body)
+    assert re.search(rf'name="pick_email" value="{b.id}" checked', body)
+    assert re.search(rf'name="pick_title" value="{b.id}" checked', body)
+    assert "<html" not in body
 
 
 def test_posting_the_panel_merges_and_redirects_to_the_survivor(app, client, auth, rep):
@@ -219,7 +323,8 @@ def test_posting_the_panel_merges_and_redirects_to_the_survivor(app, client, aut
     db.session.commit()
     auth.login("rep1@example.com")
     response = client.post("/leads/merge", data={"ids": f"{a.id},{b.id}", "survivor": a.id,
-                                                  "pick_email": a.id, "owner": f"user:{rep.id}", "team": rep.team_id})
+                                                  "pick_email": a.id, "pick_title": b.id, "owner": f"user:{rep.id}",
+                                                  "team": rep.team_id})
     assert response.status_code == 303 and response.headers["Location"].endswith(f"/leads/{a.id}")
     assert_merged(a, [b], email="old@acme.se", title="B")
     page = client.get(f"/leads/{a.id}").get_data(as_text=True)

@@ -6,8 +6,6 @@ from sqlalchemy.orm import Session
 
 from crm.models import Role, Team, User
 from crm.services import merge
-from crm.services.field_values import text_value
-from crm.services.fields import Kind
 from crm.services.owners import owner_choices
 from crm.services.record_types import RecordType
 
@@ -40,13 +38,14 @@ class Row:
 class Panel:
     rtype: RecordType
     records: list  # best survivor first
+    survivor: object  # the record kept: the suggested one, or the one the user picked
     rows: list[Row]
     blank: list[str]  # labels of fields empty in every record (no row for them)
     owners: list[tuple[str, str]] = field(default_factory=list)
     teams: list[tuple[int, str]] = field(default_factory=list)
 
     @property
-    def survivor(self):
+    def suggested(self):
         return self.records[0]
 
     @property
@@ -54,10 +53,12 @@ class Panel:
         return ",".join(str(r.id) for r in self.records)
 
 
-def build_panel(session: Session, rtype: RecordType, records: list, viewer: User) -> Panel:
-    """The panel for records already checked and ranked by `merge.ranked`."""
+def build_panel(session: Session, rtype: RecordType, records: list, viewer: User, survivor_id=None) -> Panel:
+    """The panel for records already checked and ranked by `merge.ranked`; the defaults follow the
+    kept record (`survivor_id`, else the suggested one)."""
+    survivor = next((r for r in records if str(r.id) == str(survivor_id)), records[0])
     fields = merge.fields_for(session, rtype)
-    defaults = merge.default_choices(records, fields, records[0])
+    defaults = merge.default_choices(records, fields, survivor)
     rows, blank = [], []
     for f in fields:
         cells = [_cell(r, f) for r in records]
@@ -65,17 +66,13 @@ def build_panel(session: Session, rtype: RecordType, records: list, viewer: User
             blank.append(f.label)
         else:
             rows.append(Row(f.name, f.label, f.strategy, cells, defaults.get(f.name, "")))
-    return Panel(rtype, records, rows, blank, _owners(session, records, viewer), _teams(session, records, viewer))
+    return Panel(rtype, records, survivor, rows, blank, _owners(session, records, viewer),
+                 _teams(session, records, viewer))
 
 
 def _cell(record, row: merge.MergeField) -> Cell:
-    if merge.is_empty(merge.field_value(record, row)):
-        return Cell(record, "", True)
-    first = row.fields[0]
-    if len(row.fields) == 1 or first.kind == Kind.MONEY:
-        return Cell(record, text_value(first, record), False)
-    parts = (text_value(f, record) for f in row.fields if f.kind != Kind.GEO)
-    return Cell(record, ", ".join(p for p in parts if p), False)
+    text = merge.row_text(record, row)
+    return Cell(record, text, not text)
 
 
 def _owners(session: Session, records: list, viewer: User) -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from crm.extensions import db
+from crm.i18n import _
 from crm.merge.panel import build_panel
 from crm.models import Batch, User
 from crm.params import optional_id
@@ -92,7 +93,7 @@ def panel(plural: str):
     except DomainError as error:
         return _refused(rtype, error)
     return render("merge/panel.html", "merge_panel", rtype=rtype,
-                  panel=build_panel(db.session, rtype, records, current_user))
+                  panel=build_panel(db.session, rtype, records, current_user, request.args.get("survivor")))
 
 
 def _merge(rtype: RecordType, ids: list[str]):
@@ -119,28 +120,51 @@ def _refused(rtype: RecordType, error: DomainError, ids: list[str] | None = None
     panel = None
     if ids:
         try:
-            panel = build_panel(db.session, rtype, merge.ranked(db.session, rtype, ids, current_user), current_user)
+            panel = build_panel(db.session, rtype, merge.ranked(db.session, rtype, ids, current_user), current_user,
+                                request.form.get("survivor"))
         except DomainError:
             panel = None
     status = 403 if isinstance(error, PermissionDenied) else 422
     return render("merge/panel.html", "merge_panel", status=status, rtype=rtype, panel=panel, error=str(error))
 
 
+@bp.get("/merges/<batch_id>/undo")
+@login_required
+def undo_page(batch_id: str):
+    """Undo merge, asked first: what changed on the kept record since the merge, to keep or put back."""
+    try:
+        plan = merge.undo_plan(db.session, batch_id, current_user)
+    except merge.NoSuchMerge:
+        abort(404)
+    except DomainError as error:
+        flash(str(error), "error")
+        return redirect(_survivor_url(db.session.get(Batch, batch_id)), code=303)
+    return render("merge/undo.html", "merge_undo", plan=plan)
+
+
 @bp.post("/merges/<batch_id>/undo")
 @login_required
 def undo(batch_id: str):
-    """Undo merge: the merged records come back with their activities, notes and emails."""
+    """Undo merge: the merged records come back with their activities, notes and emails; when the kept
+    record changed since, the user first says which of those changes to keep (the undo page)."""
     try:
-        result = merge.undo_merge(db.session, batch_id, current_user)
+        plan = merge.undo_plan(db.session, batch_id, current_user)
+        if plan.changed and "decided" not in request.form:
+            return redirect(url_for("merge.undo_page", batch_id=batch_id), code=303)
+        revert = {c.name for c in plan.changed if request.form.get(f"change_{c.name}") == "revert"}
+        result = merge.undo_merge(db.session, batch_id, current_user, revert)
+    except merge.NoSuchMerge:
+        abort(404)
     except DomainError as error:
         db.session.rollback()
-        batch = db.session.get(Batch, batch_id)
-        if batch is None or batch.action != "merge":
-            abort(404)
         flash(str(error), "error")
-        return redirect(_survivor_url(batch), code=303)
+        return redirect(_survivor_url(db.session.get(Batch, batch_id)), code=303)
     db.session.commit()
-    flash(f"Merge undone: {_ids(result.merged)} restored with their activities, notes and emails.")
+    message = _("Merge undone: %(ids)s restored with their activities, notes and emails.", ids=_ids(result.merged))
+    kept = [c.label for c in plan.changed if c.name not in revert]
+    if kept:
+        message += " " + _("Kept as changed since the merge: %(fields)s.", fields=", ".join(kept))
+    flash(message)
     return redirect(_survivor_url(db.session.get(Batch, batch_id)), code=303)
 
 

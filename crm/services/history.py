@@ -168,6 +168,8 @@ def _sentence(e: HistoryEvent, names: dict, batch: Batch | None) -> str:
         return _admin_sentence(e, names)
     if e.kind == "update" and e.field:
         text = _field_change(e, names)
+    elif e.kind == "merge_value":
+        text = _("merged from #%(id)s: %(field)s %(value)s", id=e.new, field=_field_label(e), value=e.old)
     else:
         text = {
             "create": "created", "delete": f"moved to trash {e.new or ''}".strip(), "restore": "restored from trash",
@@ -209,6 +211,13 @@ def _field_change(e: HistoryEvent, names: dict) -> str:
     if new is None:
         return f"{label} cleared (was {old})"
     return f"{label} changed from {old} to {new}"
+
+
+def _field_label(e: HistoryEvent) -> str:
+    """The registry's label of an event's field (a custom field's key when it is not in the registry)."""
+    rtype = RECORD_TYPES.get(e.record_type)
+    field = rtype.by_name.get(e.field) if rtype else None
+    return str(field.label) if field else e.field.removeprefix("custom.").replace("_", " ")
 
 
 def _display(field: str, value: str | None, names: dict) -> str | None:

@@ -4,13 +4,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from crm.models import Deal, Lead
+from crm.models import Deal
 from crm.services import DomainError
+from crm.services.field_values import text_value
 from crm.services.fields import CONCAT, PICK, UNITE, Field, Kind, merge_fields
 from crm.services.record_types import RecordType
 
 __all__ = ["CONCAT", "PICK", "UNITE", "MergeField", "default_choices", "field_value", "fields_for", "is_empty",
-           "merged_values", "survivor_key"]
+           "losing_values", "merged_values", "row_text", "survivor_key"]
 
 
 @dataclass(frozen=True)
@@ -55,34 +56,40 @@ def field_value(record, row: MergeField):
     return values if len(values) > 1 else values[0]
 
 
+def row_text(record, row: MergeField) -> str:
+    """A record's value for a panel row as people read it ("" when empty; an address in one line)."""
+    if is_empty(field_value(record, row)):
+        return ""
+    first = row.fields[0]
+    if len(row.fields) == 1 or first.kind == Kind.MONEY:
+        return text_value(first, record)
+    parts = (text_value(f, record) for f in row.fields if f.kind != Kind.GEO)
+    return ", ".join(p for p in parts if p)
+
+
 def is_empty(value) -> bool:
     return value is None or value == "" or (isinstance(value, tuple) and all(is_empty(v) for v in value))
 
 
 def survivor_key(record) -> tuple:
-    """Sort key of the survivor ranking (smallest first), as Odoo's _sort_by_confidence_level:
-    not lost, then converted (leads) or won (deals), then the later status/stage, then the oldest.
+    """Sort key of the survivor ranking (smallest first), Odoo's `_sort_by_confidence_level` as
+    issue 12 words it: a deal outranks a lead (merging a lead into a deal gives the deal), then
+    the record created first (the oldest gets priority and everything is merged into it).
     """
-    lost, converted, position = False, False, 0
-    if isinstance(record, Lead) and record.status is not None:
-        lost, converted = record.status.kind == "lost", record.status.kind == "converted"
-        position = record.status.position
-    if isinstance(record, Lead) and record.converted_at is not None:
-        converted = True
-    if isinstance(record, Deal):
-        lost, converted, position = record.stage.is_lost, record.stage.is_won, record.stage.position
-    return (lost, not converted, -position, record.created_at, record.id)
+    return (not isinstance(record, Deal), record.created_at, record.id)
 
 
 def default_choices(records: list, rows: list[MergeField], survivor) -> dict[str, str]:
-    """Per row: the non-empty value of the most recently updated record (the survivor's when
-    all are empty); CONCAT rows with two or more different texts default to "concat"."""
-    newest_first = sorted(records, key=lambda r: (r.updated_at or r.created_at, r is survivor), reverse=True)
+    """Per row, the defaults follow the kept record: its value where it has one, else the newest
+    non-empty value (most recently updated record first); CONCAT rows with two or more different
+    texts default to "concat" (nothing is dropped unless the user picks one text)."""
+    newest_first = sorted((r for r in records if r is not survivor),
+                          key=lambda r: (r.updated_at or r.created_at, r.created_at, r.id), reverse=True)
     choices = {}
     for row in rows:
         if row.strategy == UNITE:
             continue
-        filled = [r for r in newest_first if not is_empty(field_value(r, row))]
+        filled = [r for r in (survivor, *newest_first) if not is_empty(field_value(r, row))]
         if row.strategy == CONCAT and len({field_value(r, row).strip() for r in filled}) > 1:
             choices[row.name] = CONCAT
         else:
@@ -109,6 +116,23 @@ def merged_values(rows: list[MergeField], records: list, chosen: dict[str, str])
             else:
                 values |= {c: getattr(source, c) for c in row.cols}
     return values
+
+
+def losing_values(rows: list[MergeField], records: list, survivor, chosen: dict[str, str]) -> list[tuple]:
+    """(record, row, text) for every non-empty value of a merged record that the result does not keep
+    (united tags and joined texts keep everything; the survivor's own replaced values are logged as
+    its changes)."""
+    by_id = {str(r.id): r for r in records}
+    lost = []
+    for row in rows:
+        if row.strategy == UNITE or (row.strategy == CONCAT and chosen.get(row.name) == CONCAT):
+            continue
+        kept = row_text(by_id[chosen[row.name]], row)
+        for record in records:
+            text = row_text(record, row)
+            if record is not survivor and text and text != kept:
+                lost.append((record, row, text))
+    return lost
 
 
 def _unite_tags(texts: list[str | None]) -> list[str]:
