@@ -44,6 +44,9 @@ class Config:
     COOKIE_HOST_PREFIX = _flag("COOKIE_HOST_PREFIX", "1")  # __Host- cookie names whenever COOKIE_SECURE is on
     SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_MINUTES", 120)) * 60
     SESSION_LIFETIME = int(os.environ.get("SESSION_LIFETIME_HOURS", 24 * 14)) * 3600
+    # Background jobs: a running job's worker beats this often; silent this long, it has died
+    JOB_HEARTBEAT_SECONDS = float(os.environ.get("JOB_HEARTBEAT_SECONDS", 5))
+    JOB_STALE_SECONDS = float(os.environ.get("JOB_STALE_SECONDS", 60))
 
 
 class TestConfig(Config):

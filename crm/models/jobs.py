@@ -1,17 +1,17 @@
-import os
 from datetime import datetime, timedelta
 
 from sqlalchemy import JSON, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from crm.config import Config
 from crm.extensions import db
 from crm.models.mixins import utcnow
 
 
 # A running job's worker writes a heartbeat every HEARTBEAT_EVERY (crm/tasks.py); one silent for
 # STALE_AFTER has died (killed, out of memory, machine restarted).
-HEARTBEAT_EVERY = timedelta(seconds=float(os.environ.get("JOB_HEARTBEAT_SECONDS", 5)))
-STALE_AFTER = timedelta(seconds=float(os.environ.get("JOB_STALE_SECONDS", 60)))
+HEARTBEAT_EVERY = timedelta(seconds=Config.JOB_HEARTBEAT_SECONDS)
+STALE_AFTER = timedelta(seconds=Config.JOB_STALE_SECONDS)
 
 
 class Job(db.Model):
