@@ -20,6 +20,7 @@ class Config:
     MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 20 * 1024 * 1024))
     PER_PAGE = 50
+    BULK_INLINE_LIMIT = int(os.environ.get("BULK_INLINE_LIMIT", 50_000))  # larger mass changes run as a job
     WTF_CSRF_TIME_LIMIT = None
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "log")  # "log" appends to MAIL_OUTBOX, "smtp" sends
     MAIL_OUTBOX = os.environ.get("MAIL_OUTBOX", str(INSTANCE / "outbox.log"))

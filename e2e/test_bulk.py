@@ -48,7 +48,8 @@ def test_reassign_a_filtered_set_then_undo_it(page: Page, live_server, app_db):
     expect(yes).to_be_enabled()
     yes.click()
     expect(page.locator("#bulk-drawer")).to_contain_text(f"Reassigned {n} leads to Lars Berg.")
-    expect(page.locator("#messages")).to_contain_text(f"Reassigned {n} leads to Lars Berg.")
+    expect(page.locator("#bulk-drawer").get_by_role("button", name="Undo")).to_be_visible()  # right beside it
+    expect(page.get_by_text(f"Reassigned {n} leads to Lars Berg.")).to_have_count(1)  # one message, not two
     expect(page.locator("#record-rows .count")).to_contain_text("0 leads match the filter")  # refreshed in place
     page.locator("#bulk-drawer").get_by_role("link", name="Close").click()
     expect(page.locator("#bulk-drawer")).to_have_count(0)
@@ -135,3 +136,54 @@ def test_unticking_a_row_ends_select_all_matching(page: Page, live_server):
     page.keyboard.press("Escape")
     expect(page.locator("#bulk-drawer")).to_have_count(0)
     expect(button).to_be_focused()
+
+
+def test_without_javascript_the_drawer_names_the_owner_and_undo_is_beside_the_outcome(browser, live_server, app_db):
+    """No JS: the button does not pretend to count; the drawer page names the chosen owner before the
+    confirmation; the one outcome message comes with Undo; ticked rows get no "applies to all" warning."""
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    login(page, live_server)
+    page.goto(f"{live_server}/leads/?sort=title")
+    button = page.get_by_role("button", name="Mass change", exact=True)
+    expect(button).to_be_visible()
+    rows = page.locator("#record-rows tbody input[name=ids]")
+    ids = [int(rows.nth(i).get_attribute("value")) for i in range(2)]
+    for i in range(2):
+        rows.nth(i).check()
+    button.click()
+    drawer = page.locator("#bulk-drawer")
+    expect(drawer.locator("#bulk-total")).to_have_text("2 leads")
+    expect(drawer).not_to_contain_text("Each action below applies to all")
+    drawer.locator("summary", has_text="Reassign").click()
+    drawer.get_by_label("New owner").select_option(label="Sofia Rossi")
+    drawer.get_by_role("button", name="Show the change").first.click()
+    expect(drawer.locator(".statement").first).to_contain_text("to Sofia Rossi")
+    drawer.get_by_label("Type REASSIGN to confirm").fill("REASSIGN")
+    drawer.get_by_role("button", name="Yes, reassign").click()
+    expect(page.get_by_text(re.compile(r"Reassigned \d leads? to Sofia Rossi\."))).to_have_count(1)
+    expect(page.get_by_role("button", name="Undo")).to_be_visible()
+    with app_db():
+        sofia = user_id("rep3@example.com")
+        assert set(db.session.scalars(select(Lead.owner_id).where(Lead.id.in_(ids)))) == {sofia}
+    context.close()
+
+
+def test_the_boards_drawer_speaks_of_cards_and_stages(page: Page, live_server):
+    login(page, live_server)
+    page.goto(f"{live_server}/pipeline")
+    page.locator(".deal-card input[name=ids]").first.check()
+    page.get_by_role("button", name="Mass change (1 record)").click()
+    drawer = page.locator("#bulk-drawer")
+    expect(drawer.locator("#bulk-total")).to_have_text("1 deal")
+    expect(drawer).not_to_contain_text("Each action below applies to all")
+    drawer.get_by_role("link", name="Close").click()
+    page.get_by_text(re.compile(r"Select all \d+ matching the filter")).click()
+    page.get_by_role("button", name=re.compile(r"Mass change \(\d+ records\)")).click()
+    expect(drawer).to_contain_text("not only the cards you see on the board.")
+    expect(drawer.locator("summary", has_text="Change stage")).to_be_visible()
+    page.goto(f"{live_server}/leads/")
+    page.get_by_text(re.compile(r"Select all \d+ matching the filter")).click()
+    page.get_by_role("button", name=re.compile(r"Mass change \(\d+ records\)")).click()
+    expect(drawer.locator("summary", has_text="Change status")).to_be_visible()
+    expect(drawer).to_contain_text("not only the rows on this page of the list.")

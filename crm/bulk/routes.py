@@ -26,6 +26,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from crm.bulk import background
 from crm.bulk.forms import ActionRequest, BadSelection, read_action, read_selection, selection_args
 from crm.extensions import db
 from crm.models import Batch, HistoryEvent, Pipeline
@@ -69,13 +70,24 @@ def apply():
     _require(req.action != "delete" or may_purge(current_user), "Only admins can delete records in bulk.")
     if req.errors:
         return _drawer(sel, req, status=422)
+    if (req.count or 0) > current_app.config["BULK_INLINE_LIMIT"]:
+        return _in_background(sel, req)
     ignored = len(bulk.ignored_ids(db.session, sel))
     outcome, refusal = _attempt(sel, req)
     if refusal is not None:
         return refusal
     db.session.commit()
-    flash(outcome.message + _left_out(ignored))
-    return _done(sel, outcome)
+    return _done(sel, outcome, outcome.message + _left_out(ignored))
+
+
+def _in_background(sel: bulk.Selection, req: ActionRequest):
+    """A large set: a job does it and notifies the user; the drawer (or a page) follows its progress."""
+    job = background.start(db.session, current_user, [*selection_args(sel), *_origin_args()], req,
+                           url_for("bulk.show_batch", batch_id=background.BATCH))
+    if not wants_fragment():
+        return redirect(url_for("jobs.show_job", job_id=job.id), code=303)
+    return render("bulk/drawer.html", "drawer", sel=sel, job=job, list_url=_list_url(sel), page=False,
+                  count_phrase=lambda n: bulk.count_phrase(n, sel.rtype))
 
 
 def _attempt(sel: bulk.Selection, req: ActionRequest):
@@ -109,21 +121,26 @@ def _left_out(ignored: int) -> str:
 def _run(sel: bulk.Selection, req: ActionRequest) -> bulk.Outcome:
     # No count or set seen (a hand-made request): always show the drawer and ask again.
     expected = req.count if req.count is not None else -1
-    pinned = req.pinned or "none seen"
-    if req.action == "reassign":
-        return bulk.reassign(db.session, sel, req.new_owner, expected=expected, pinned=pinned)
-    if req.action == "change":
-        return bulk.change_stage(db.session, sel, req.new_stage, expected=expected, pinned=pinned)
-    return bulk.delete(db.session, sel, expected=expected, pinned=pinned)
+    return bulk.apply_action(db.session, sel, req.action, new_owner=req.new_owner, new_stage=req.new_stage,
+                             expected=expected, pinned=req.pinned or "none seen")
 
 
-def _done(sel: bulk.Selection, outcome: bulk.Outcome):
+def _done(sel: bulk.Selection, outcome: bulk.Outcome, message: str):
+    """The one message about what happened, with Undo beside it: in the drawer, or on the batch page."""
     if not wants_fragment():
+        flash(message)
         target = url_for("bulk.show_batch", batch_id=outcome.batch.id) if outcome.batch else _list_url(sel)
         return redirect(target, code=303)
-    response = render("bulk/drawer.html", "drawer", sel=sel, outcome=outcome, list_url=_list_url(sel), page=False)
+    response = render("bulk/drawer.html", "drawer", sel=sel, outcome=outcome, done_message=message,
+                      list_url=_list_url(sel), page=False)
     response.headers["HX-Trigger"] = REFRESH_EVENT
     return response
+
+
+def _origin_args() -> list[tuple[str, str]]:
+    """Where the drawer was opened (the list, the board or the map), for its wording."""
+    origin = request.values.get("from", "")
+    return [("from", origin)] if origin in ("board", "map") else []
 
 
 def _selection() -> bulk.Selection:
@@ -144,7 +161,7 @@ def _drawer(sel: bulk.Selection, req: ActionRequest, status: int = 200, message:
                   owner_label=choice_label(db.session, req.new_owner) if req.new_owner else None,
                   stage_choices=stages, stage_label=dict(o for _, group in stages for o in group).get(req.new_stage),
                   may_delete=may_purge(current_user), count_phrase=lambda n: bulk.count_phrase(n, rtype),
-                  words=bulk.WORDS, page=not wants_fragment())
+                  words=bulk.WORDS, page=not wants_fragment(), origin=dict(_origin_args()).get("from", "list"))
 
 
 def _stage_choices(rtype) -> list[tuple[str, list[tuple[int, str]]]]:

@@ -60,6 +60,7 @@
                                : form.querySelectorAll("input[name=ids]:checked").length;
     button.querySelector("[data-bulk-count]").textContent = n.toLocaleString("en");
     button.querySelector("[data-bulk-noun]").textContent = n === 1 ? "record" : "records";
+    button.querySelector("[data-bulk-tally]").hidden = false;
     button.disabled = n === 0;
   }
   // Colour swatches (map legend, territories) take their colour from data-color: the CSP allows no

@@ -22,6 +22,18 @@ ASSIGN = Table("bulk_assign", SCRATCH, Column("id", Integer, primary_key=True),
                Column("owner_id", Integer), Column("team_id", Integer))
 
 
+def apply_action(session: Session, sel: Selection, action: str, *, new_owner: str = "", new_stage: int | None = None,
+                 expected: int | None, pinned: str | None = None) -> Outcome:
+    """Run the named mass change ("reassign", "change" or "delete") on the set."""
+    if action == "reassign":
+        return reassign(session, sel, new_owner, expected=expected, pinned=pinned)
+    if action == "change":
+        return change_stage(session, sel, new_stage, expected=expected, pinned=pinned)
+    if action == "delete":
+        return delete(session, sel, expected=expected, pinned=pinned)
+    raise DomainError(_("Choose Reassign, Change stage or Delete records."))
+
+
 def reassign(session: Session, sel: Selection, choice: str, *, expected: int | None,
              pinned: str | None = None, chunk_size: int | None = None,
              fault: Callable[[int], None] | None = None) -> Outcome:
