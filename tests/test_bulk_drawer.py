@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from crm.extensions import db
 from crm.models import Batch, Deal, Job, Lead, Notification, Stage
 from tests.conftest import user
+from tests.test_bulk import apply
 
 HX = {"HX-Request": "true"}
 
@@ -66,9 +67,8 @@ def test_a_mass_change_larger_than_the_inline_limit_runs_as_a_job_and_notifies_i
     ours = db.session.scalars(select(Lead.id).where(Lead.team_id == manager.team_id, Lead.deleted_at.is_(None),
                                                     Lead.owner_id != lars.id).order_by(Lead.id).limit(8)).all()
     auth.login("manager@example.com")
-    response = client.post("/bulk/apply", headers=HX, data={
-        "type": "lead", "ids": ",".join(map(str, ours)), "action": "reassign", "confirm": "REASSIGN",
-        "count": str(len(ours)), "new_owner": f"user:{lars.id}"})
+    response = apply(client, headers=HX, type="lead", ids=",".join(map(str, ours)), action="reassign",
+                     confirm="REASSIGN", count=str(len(ours)), new_owner=f"user:{lars.id}")
     assert response.status_code == 200 and "<html" not in response.text
     job = db.session.scalar(select(Job).where(Job.kind == "mass_change"))
     assert (job.status, job.actor_id) == ("done", manager.id)
@@ -86,8 +86,8 @@ def test_a_mass_change_larger_than_the_inline_limit_runs_as_a_job_and_notifies_i
 def test_a_mass_change_job_that_finds_the_set_changed_fails_and_says_so(app, client, auth, admin, outbox):
     app.config["BULK_INLINE_LIMIT"] = 5
     auth.login()
-    response = client.post("/bulk/apply", data={"type": "lead", "all": "1", "action": "delete", "confirm": "DELETE",
-                                                "count": "39"})  # one less than the 40 there are
+    response = apply(client, type="lead", all="1", action="delete", confirm="DELETE",
+                     count="39")  # one less than the 40 there are
     job = db.session.scalar(select(Job).where(Job.kind == "mass_change"))
     assert response.status_code == 303 and response.location == f"/jobs/{job.id}"
     assert job.status == "failed" and "Nothing was changed." in job.message
