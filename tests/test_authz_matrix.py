@@ -46,7 +46,7 @@ RULES = {
     "bulk.drawer": "manager", "bulk.apply": "manager", "pipeline.convert_deals": "user",
     "imports.index": "manager", "imports.upload": "manager", "imports.show": "manager", "imports.start": "manager",
     "imports.rejects": "manager", "bulk.undo": "manager", "bulk.restore_deleted_batch": "manager",
-    "merge.undo": "manager", "bulk.show_batch": "batch", "jobs.show_job": "owner", "lists.open_list": "owner",
+    "merge.undo": "manager", "merge.undo_page": "manager", "bulk.show_batch": "batch", "jobs.show_job": "owner", "lists.open_list": "owner",
     "lists.delete": "owner", "api.create": "token",
     "map.add_territory": "admin", "map.edit_territory": "admin", "map.remove_territory": "admin",
 }
