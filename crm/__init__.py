@@ -32,7 +32,7 @@ def create_app(config: type = Config, **overrides) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
-    from crm.extensions import csrf, db, limiter, login_manager, migrate
+    from crm.extensions import csrf, db, htmx, limiter, login_manager, migrate
     from crm.auth.sessions import configure_sessions
     from crm.database import configure_sqlite
     from crm.ratelimit import key_prefix, storage_uri
@@ -44,6 +44,7 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
+    htmx.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     if not app.config.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = storage_uri(

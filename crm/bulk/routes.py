@@ -45,12 +45,6 @@ bp = Blueprint("bulk", __name__, cli_group=None)
 REFRESH_EVENT = "records-changed"
 
 
-@bp.app_context_processor
-def bulk_helpers() -> dict:
-    """`bulk_allowed()` for the list's "Mass change" button (admins and managers only)."""
-    return {"bulk_allowed": lambda: current_user.is_authenticated and may_mass_change(current_user)}
-
-
 @bp.route("/bulk/drawer", methods=["GET", "POST"])
 @login_required
 def drawer():
@@ -131,10 +125,8 @@ def _done(sel: bulk.Selection, outcome: bulk.Outcome, message: str):
         flash(message)
         target = url_for("bulk.show_batch", batch_id=outcome.batch.id) if outcome.batch else _list_url(sel)
         return redirect(target, code=303)
-    response = render("bulk/drawer.html", "drawer", sel=sel, outcome=outcome, done_message=message,
-                      list_url=_list_url(sel), page=False)
-    response.headers["HX-Trigger"] = REFRESH_EVENT
-    return response
+    return render("bulk/drawer.html", "drawer", sel=sel, outcome=outcome, done_message=message,
+                  list_url=_list_url(sel), page=False, trigger=REFRESH_EVENT)
 
 
 def _origin_args() -> list[tuple[str, str]]:

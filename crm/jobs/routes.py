@@ -17,10 +17,8 @@ def show_job(job_id: str):
     job = db.get_or_404(Job, job_id)
     if job.actor_id != current_user.id and not current_user.is_admin:
         abort(403)
-    response = render("jobs/show.html", "job_progress", job=job)
-    if job.finished and wants_fragment():  # the page around the bar (an import's report) is stale now
-        response.headers["HX-Refresh"] = "true"
-    return response
+    # A finished job's page around the bar (an import's report) is stale: htmx reloads it.
+    return render("jobs/show.html", "job_progress", job=job, refresh=job.finished and wants_fragment())
 
 
 @bp.get("/notifications")

@@ -1,7 +1,7 @@
-from urllib.parse import urlencode
-
+"""Smart lists: save a list's filter under a name, open it, delete it."""
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
+from htmx_flask import make_response
 
 from crm.extensions import db
 from crm.models import SavedList
@@ -14,29 +14,17 @@ from crm.services.saved_lists import delete_list, list_query, save_list, visible
 bp = Blueprint("lists", __name__, url_prefix="/lists")
 
 
-SAVE_FIELDS = ("csrf_token", "list_name", "list_type", "list_shared")
-
-
-@bp.before_app_request
-def drop_save_fields_from_filter_urls():
-    """Apply without JS submits the whole filter form as GET, smart-list fields and CSRF token
-    included: send the browser to the URL of the filter alone, so the token never sits in a
-    shareable URL or the history."""
-    if request.method == "GET" and "csrf_token" in request.args:
-        kept = [(k, v) for k, v in request.args.items(multi=True) if v and k not in SAVE_FIELDS]
-        return redirect(f"{request.path}?{urlencode(kept)}" if kept else request.path)
-    return None
-
-
 @bp.post("/")
 @login_required
 def save():
-    """Save the submitted filter as a smart list and open it."""
+    """Save the filter as a smart list and open it: the filter form's values (htmx), or the filter
+    of the page in the action's query (without JS)."""
     rtype = RECORD_TYPES.get(request.form.get("list_type", ""))
     if rtype is None:
         abort(400)
-    flt = parse_filter(db.session, rtype, request.form, current_user)
-    sort = request.form.get("sort", "")
+    filter_args = request.values  # one of the two holds the filter
+    flt = parse_filter(db.session, rtype, filter_args, current_user)
+    sort = filter_args.get("sort", "")
     try:
         saved = save_list(db.session, current_user, request.form.get("list_name", ""), rtype.name, flt,
                           shared=request.form.get("list_shared") == "1", sort=sort)
@@ -49,7 +37,7 @@ def save():
         flash(f"Saved smart list “{saved.name}”.")
         target = list_url(saved)
     if wants_fragment():
-        return "", 204, {"HX-Redirect": target}
+        return make_response("", 204, redirect=target)
     return redirect(target, code=303)
 
 

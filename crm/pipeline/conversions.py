@@ -22,14 +22,6 @@ from crm.tasks import run_job
 JOB_FUNCTION = "crm.services.conversion:convert_deals_job"
 
 
-@bp.app_context_processor
-def conversion_rules():
-    """Lets record pages ask whether to offer "Convert to lead" (the rule lives in the service)."""
-    def allowed() -> bool:
-        return current_user.is_authenticated and may_convert_deals(db.session, current_user)
-    return {"deal_conversion_allowed": allowed}
-
-
 @bp.route("/deals/<int:deal_id>/convert-to-lead", methods=["GET", "POST"])
 @login_required
 def convert_deal(deal_id: int):

@@ -21,6 +21,7 @@ from crm.services.pipeline import (
     PAGE, board_columns, board_count_words, chosen_pipeline, column_cards, column_totals, move_deal,
     move_question, move_targets, next_activities, select_all_text,
 )
+from crm.services.offers import offers
 from crm.services.record_types import DEAL
 from crm.templating import money
 
@@ -134,4 +135,4 @@ def _card_context(flt, pipeline: Pipeline, cards: list[Deal]) -> dict:
                 next_activity=next_activities(db.session, [d.id for d in cards]),
                 movable={d.id for d in cards if can_edit(current_user, d)},
                 may_convert=may_convert_deals(db.session, current_user),
-                targets=move_targets(pipeline), now=utcnow())
+                offers=offers(db.session, current_user, DEAL), targets=move_targets(pipeline), now=utcnow())

@@ -2,7 +2,6 @@
 from functools import partial
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -23,6 +22,7 @@ from crm.services.deal_restore import restore_one
 from crm.services.editing import create_record, new_record_defaults, trash_record, update_record
 from crm.services.fields import custom_fields, fields_of, record_page_rows
 from crm.services.filters import distinct_values, filtered_select, owner_options, parse_filter
+from crm.services.offers import offers
 from crm.services.owners import via_of
 from crm.services.permissions import can_edit, can_view, visible_clause
 from crm.services.record_types import RecordType
@@ -57,6 +57,7 @@ def list_records(rtype: RecordType):
                   list_url=url_for(f"{rtype.plural}.index"),
                   columns=rtype.columns, sort=sort_key, notice=notice,
                   options=None if wants_fragment() else filter_options(rtype), filter_args=flt.to_args(),
+                  offers=offers(db.session, current_user, rtype),
                   smart_list=list_for_filter(db.session, current_user, rtype.name, flt))
 
 
@@ -110,8 +111,8 @@ def show_record(rtype: RecordType, record_id: int):
     return _show(rtype, record, "record_page")
 
 
-def _show(rtype: RecordType, record, block: str, form=None, status: int = 200):
-    return render("records/show.html", block, status=status, **_show_context(rtype, record, form))
+def _show(rtype: RecordType, record, block: str, form=None, status: int = 200, push_url: str | None = None):
+    return render("records/show.html", block, status=status, push_url=push_url, **_show_context(rtype, record, form))
 
 
 def _show_context(rtype: RecordType, record, form=None) -> dict:
@@ -122,6 +123,7 @@ def _show_context(rtype: RecordType, record, form=None) -> dict:
     details = record_page_rows([f for f in fields_of(db.session, rtype) if f.attr != rtype.title_column])
     return dict(rtype=rtype, record=record, form=form, timeline=history.describe(db.session, events),
                 activities=activities, notes=notes, details=details, now=utcnow(),
+                offers=offers(db.session, current_user, rtype),
                 editable=can_edit(current_user, record) and getattr(record, "converted_at", None) is None,
                 activity_kinds=ACTIVITY_KINDS, related=related_records(db.session, rtype, record.id, current_user),
                 linkable=set(enabled_types(db.session, current_user)))
@@ -175,9 +177,7 @@ def edit_record(rtype: RecordType, record_id: int):
             flash(f"Saved {len(changes)} change{'s' if len(changes) != 1 else ''}." if changes else "Nothing changed.")
             page = url_for(rtype.endpoint, record_id=record.id)
             if wants_fragment():  # the record page again, at its own URL (a reload must not reopen the form)
-                response = _show(rtype, record, "record_main")
-                response.headers["HX-Push-Url"] = page
-                return response
+                return _show(rtype, record, "record_main", push_url=page)
             return redirect(page, code=303)
     status = 422 if form.errors else 200
     return _show(rtype, record, "record_detail", form=form, status=status)
@@ -242,9 +242,6 @@ def _change_child(rtype: RecordType, record, change, *args):
         db.session.commit()
     if not wants_fragment():
         return redirect(url_for(rtype.endpoint, record_id=record.id), code=303)
-    context = _show_context(rtype, record)
-    response = render("records/show.html", "record_side", **context)
     # The change wrote a history event: the timeline beside the swapped column follows, out of band.
-    response.set_data(response.get_data(as_text=True)
-                      + render_block("records/show.html", "timeline", timeline_oob=True, **context))
-    return response
+    return render("records/show.html", "record_side", oob_blocks=("timeline",), timeline_oob=True,
+                  **_show_context(rtype, record))

@@ -30,14 +30,12 @@
     document.querySelectorAll("details[data-fold-on-phone]").forEach(function (d) { d.open = false; });
   }
 
-  // A filter request carries only the filter: no empty fields, nothing marked data-not-filter (the
-  // smart-list name and its CSRF token), so the URL htmx pushes stays short and safe to share.
+  // A filter request carries no empty fields, so the URL htmx pushes stays short and easy to share.
   document.addEventListener("htmx:config:request", function (event) {
     var ctx = event.detail.ctx;
     var body = ctx.request.body;
     if (ctx.request.method !== "GET" || !(body instanceof FormData) || !ctx.sourceElement.closest("form.filters")) return;
-    var skip = Array.from(document.querySelectorAll("[data-not-filter][name]"), function (el) { return el.name; });
-    var kept = Array.from(body.entries()).filter(function (e) { return e[1] !== "" && skip.indexOf(e[0]) < 0; });
+    var kept = Array.from(body.entries()).filter(function (e) { return e[1] !== ""; });
     Array.from(new Set(body.keys())).forEach(function (key) { body.delete(key); });
     kept.forEach(function (e) { body.append(e[0], e[1]); });
   });
@@ -51,7 +49,7 @@
     if (event.target.matches("[data-confirm-word]")) syncConfirm(event.target);
   });
 
-  // Mass change: "Mass change (N records)" follows the ticks; the list refreshes after a change.
+  // Mass change: "Mass change (N records)" follows the ticks (the list reloads itself after a change).
   function syncBulkButton(form) {
     var button = form && form.querySelector("[data-bulk-button]");
     if (!button) return;
@@ -77,11 +75,6 @@
   document.addEventListener("selection:changed", function (event) { syncBulkButton(event.target); });
   document.addEventListener("htmx:after:swap", function () { enhance(document); });
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
-  document.addEventListener("records-changed", function () {
-    if (window.htmx && document.getElementById("record-rows")) {
-      htmx.ajax("GET", location.href, { target: "#record-rows", swap: "outerHTML" });
-    }
-  });
 
   // Drawers: Close (or Escape) empties the drawer slot and gives focus back to what opened it;
   // focus moves into a drawer when it opens.

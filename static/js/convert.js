@@ -1,20 +1,16 @@
-// Opens a link's page fragment in a <dialog> (lead Convert, deal "Convert to lead"); without JS the link opens the page.
+// Dialog links (lead Convert, deal "Convert to lead") load their page's fragment with hx-get into a
+// <dialog>; once htmx has swapped it in, the dialog opens with focus on its first control. Without
+// JS the link opens the page.
 (function () {
   "use strict";
   if (window.__dialogLinks) return;
   window.__dialogLinks = true;
-  document.addEventListener("click", function (event) {
-    var link = event.target.closest("a[data-open-dialog]");
-    var dialog = link && document.getElementById(link.dataset.openDialog);
-    if (!dialog || !dialog.showModal) return;
-    if (!window.htmx) return; // the link opens the page instead
-    event.preventDefault();
-    // htmx swaps the server's fragment in (as it does everywhere); no string is put in as HTML here.
-    htmx.ajax("GET", link.href, { target: dialog, swap: "innerHTML" }).then(function () {
-      dialog.showModal();
-      var first = dialog.querySelector("input:not([type=hidden]), select, button");
-      if (first) first.focus();
-    });
+  document.addEventListener("htmx:after:swap", function (event) {
+    var dialog = event.detail && event.detail.ctx && event.detail.ctx.target;
+    if (!dialog || dialog.tagName !== "DIALOG" || !dialog.showModal) return;
+    if (!dialog.open) dialog.showModal();
+    var first = dialog.querySelector("input:not([type=hidden]), select, button");
+    if (first) first.focus();
   });
   document.addEventListener("click", function (event) {
     if (event.target.matches("[data-close-dialog]")) {
