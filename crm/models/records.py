@@ -10,7 +10,7 @@ from crm.models.users import User
 
 
 LIVE = text("deleted_at IS NULL")
-LEAD_SORTS = ("title", "person_name", "company_name", "city", "value", "created_at", "updated_at")
+LEAD_SORTS = ("title", "person_name", "company_name", "source", "city", "value", "created_at", "updated_at")
 
 
 def live_sort_indexes(table: str, columns: tuple[str, ...]) -> list[Index]:

@@ -29,6 +29,7 @@ from crm.services.record_types import RecordType
 from crm.services.related import related_records
 from crm.services.saved_lists import list_for_filter
 from crm.services.settings import enabled_types
+from crm.services.sorting import sorted_select
 
 def register_record_views(bp: Blueprint, rtype: RecordType) -> None:
     rules = [("/", "index", list_records, ["GET"]),
@@ -48,9 +49,8 @@ def register_record_views(bp: Blueprint, rtype: RecordType) -> None:
 def list_records(rtype: RecordType):
     """The filtered, sorted, paginated list; htmx gets just the rows block."""
     flt = parse_filter(db.session, rtype, request.args, current_user)
-    sort_key, order_by = _sort(rtype, request.args.get("sort", ""))
-    stmt = (filtered_select(rtype, flt, current_user).order_by(*order_by)
-            .options(*(selectinload(getattr(rtype.model, r)) for r in rtype.relations)))
+    sort_key, stmt = sorted_select(filtered_select(rtype, flt, current_user), rtype, request.args.get("sort", ""))
+    stmt = stmt.options(*(selectinload(getattr(rtype.model, r)) for r in rtype.relations))
     per_page = to_int(request.args.get("per_page"), low=1, high=200) or current_app.config["PER_PAGE"]
     pagination, notice = paginate(stmt, per_page)
     return render("records/list.html", "record_rows", rtype=rtype, flt=flt, pagination=pagination,
@@ -76,15 +76,6 @@ def filter_options(rtype: RecordType) -> dict:
     elif source == "stage":
         options["pipelines"] = db.session.scalars(select(Pipeline).order_by(Pipeline.position)).all()
     return options
-
-
-def _sort(rtype: RecordType, raw: str):
-    name = raw.lstrip("-")
-    if name not in rtype.sortable:
-        raw, name = "-created_at", "created_at"
-    column, ident = getattr(rtype.model, rtype.field(name).attr), rtype.model.id
-    # Ties go by id in the same direction, so one (column, id) index serves the order both ways.
-    return raw, (column.desc(), ident.desc()) if raw.startswith("-") else (column.asc(), ident.asc())
 
 
 def get_visible(rtype: RecordType, record_id: int):

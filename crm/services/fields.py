@@ -58,6 +58,7 @@ class Field:
     currency: str = ""  # a money field: the field holding its currency
     searchable: bool = False
     sortable: bool = False
+    sort_by: str = ""  # a reference or choice sorts by this column of the related row ("name", "position")
     filterable: bool = False
     listed: int | None = None  # position among the list's columns; None: not a column
     list_label: object = ""  # the column header when it differs from the label

@@ -34,11 +34,11 @@ def _phone(**facts) -> Field:
 
 def _owner(listed: int) -> Field:
     return Field("owner", _l("Owner"), Kind.REFERENCE, column="owner_id", choices="owner", relation="owner",
-                 filterable=True, listed=listed, merge=None, aliases=OWNER)
+                 filterable=True, sortable=True, sort_by="name", listed=listed, merge=None, aliases=OWNER)
 
 
-def _source() -> Field:
-    return Field("source", _l("Source"), filterable=True, aliases=SOURCE)
+def _source(**facts) -> Field:
+    return Field("source", _l("Source"), filterable=True, aliases=SOURCE, **facts)
 
 
 def _value(**facts) -> Field:
@@ -95,20 +95,20 @@ LEAD_FIELDS = (
     _email(),
     _phone(),
     Field("status", _l("Status"), Kind.CHOICE, column="status_id", choices="lead_status", relation="status",
-          filterable=True, listed=2, aliases=("status", "leadstatus")),
+          filterable=True, sortable=True, sort_by="position", listed=2, aliases=("status", "leadstatus")),
     _owner(listed=3),
-    _source(),
-    _value(listed=5),
+    _source(sortable=True, listed=4),
+    _value(listed=6),
     Field("tags", _l("Tags"), Kind.TAGS, description=_l("Comma-separated"), merge=UNITE,
           aliases=("tags", "labels", "label")),
-    *_place(city_listed=4),
+    *_place(city_listed=5),
     _description(),
     Field("contact", _l("Linked contact"), Kind.REFERENCE, column="contact_id", choices="contact",
           relation="contact", shown=False, form=False, importable=False, api=False),
     Field("organization", _l("Linked organization"), Kind.REFERENCE, column="organization_id",
           choices="organization", relation="organization", shown=False, form=False, importable=False, api=False),
     _territory(),
-    *_stamps(created_listed=6),
+    *_stamps(created_listed=7),
 )
 
 DEAL_FIELDS = (
@@ -117,7 +117,8 @@ DEAL_FIELDS = (
     Field("currency", _l("Currency"), Kind.CHOICE, choices=("EUR", "USD", "GBP", "SEK"), group="value",
           aliases=("currency", "currencycode")),
     Field("stage", _l("Stage"), Kind.CHOICE, column="stage_id", choices="stage", relation="stage",
-          companions=("pipeline_id",), required=_l("A deal needs a pipeline stage."), filterable=True, listed=2,
+          companions=("pipeline_id",), required=_l("A deal needs a pipeline stage."), filterable=True, sortable=True,
+          sort_by="position", listed=2,
           aliases=("stage", "dealstage", "stagename", "pipelinestage")),
     _owner(listed=3),
     _reference("organization", _l("Organization"), listed=1, duplicate="organization"),
