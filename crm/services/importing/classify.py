@@ -13,6 +13,7 @@ from crm.i18n import _
 from crm.models import User
 from crm.models.pools import ImportJob
 from crm.services import DomainError, owners
+from crm.services.csv_cells import is_formula, neutralize_cell
 from crm.services.filters import Filter, filtered_select
 from crm.services.importing.values import RowValues
 from crm.services.record_types import RECORD_TYPES
@@ -27,6 +28,7 @@ class Outcome:
     owner: str = ""  # the owner choice for the row ("user:3", "pool:2"; "" for the import's default)
     existing: int | None = None  # the record an update changes
     reason: str = ""
+    formulas: list[int] = field(default_factory=list)  # columns whose formula cell goes in as text
 
 
 class Classifier:
@@ -59,6 +61,9 @@ class Classifier:
         raw: dict[str, str] = {}
         for i, name in self.columns.items():
             value = cells[i].strip()
+            if is_formula(value):  # stored as text a spreadsheet will not run (a `'` in front)
+                outcome.formulas.append(i)
+                value = neutralize_cell(value)
             if value:
                 raw[name] = f"{raw[name]} {value}" if name in raw else value
         try:

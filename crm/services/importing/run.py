@@ -85,7 +85,8 @@ class Run:
             path = Path(imp.path).with_suffix(".dry-rejects.csv" if dry_run else ".rejects.csv")
             self.state = {"dry_run": dry_run, "state": "running", "row": 0, "done": 0, "rejects": str(path),
                           "rejects_bytes": 0, "counts": {"create": 0, "update": 0, "skip": 0, "reject": 0},
-                          "reasons": [], "batch_id": None, "at": utcnow().isoformat(timespec="seconds")}
+                          "reasons": [], "formulas": 0, "formula_cells": [], "batch_id": None,
+                          "at": utcnow().isoformat(timespec="seconds")}
             self.batch = None if dry_run else self._open_batch()
         self.rejects = _Rejects(Path(self.state["rejects"]), imp.headers, imp.width, self.state["rejects_bytes"])
         self._save()
@@ -115,9 +116,18 @@ class Run:
                 reasons.append([o.row, o.action, o.reason])
             if o.action == "reject":
                 self.rejects.add(o.cells, o.reason)
+            elif o.formulas and o.action != "skip":
+                self._formulas(o)
         self.state["row"], self.state["done"] = chunk[-1][0], self.state["done"] + len(chunk)
         self.state["rejects_bytes"] = self.rejects.flush()
         self._save()
+
+    def _formulas(self, outcome) -> None:
+        """Count the row's formula cells (they go in as text); the first ones are listed on the page."""
+        self.state["formulas"] = self.state.get("formulas", 0) + len(outcome.formulas)
+        cells = self.state.setdefault("formula_cells", [])
+        for i in outcome.formulas[:max(0, MAX_REASONS - len(cells))]:
+            cells.append([outcome.row, self.imp.headers[i], outcome.cells[i].strip()])
 
     def finish(self) -> None:
         self.rejects.close()
