@@ -4,9 +4,11 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from flask import Flask, current_app, redirect, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user, login_required
 
 from crm.extensions import db
+from crm.i18n import RIGHT_TO_LEFT
 from crm.services.permissions import may_mass_change
 from crm.services.settings import leads_enabled
 
@@ -23,6 +25,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["query_with"] = query_with
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["view_endpoints"] = app.view_functions
+    app.jinja_env.globals["page_language"] = page_language
 
     @app.get("/")
     @login_required
@@ -34,6 +37,13 @@ def register_template_helpers(app: Flask) -> None:
 def home_url() -> str:
     """The current user's home page: the leads inbox, or deals where leads are switched off."""
     return url_for("leads.index" if leads_enabled(db.session, current_user) else "deals.index")
+
+
+def page_language() -> tuple[str, str]:
+    """The page's `lang` and `dir` attributes: the request's language, right to left for Persian."""
+    locale = get_locale()
+    language = locale.language if locale else "en"
+    return str(locale or "en").replace("_", "-"), "rtl" if language in RIGHT_TO_LEFT else "ltr"
 
 
 def nav_items() -> list[tuple[str, str]]:
