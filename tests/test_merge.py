@@ -298,7 +298,7 @@ def test_merge_panel_shows_records_side_by_side_with_conflicts_and_defaults(app,
     assert f'aria-label="Keep email from #{b.id}"' in body
     assert re.search(rf'name="pick_email" value="{a.id}" checked', body)
     assert re.search(rf'name="survivor" value="{a.id}" checked', body)
-    assert 'class="conflict"' in body and "Combine all descriptions" in body
+    assert 'class="conflict"' in body and "Combine all texts" in body
     assert 'aria-label="Keep title from' not in body  # equal values need no choice
     fragment = client.get(f"/leads/merge?ids={a.id},{b.id}", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "Merge 2 leads" in fragment and "<html" not in fragment
