@@ -6,9 +6,18 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 WORKERS ?= 2
 
-.PHONY: setup run serve load db test unit-sqlite unit-postgres e2e e2e-postgres bench chromium postgres clean
+.PHONY: setup catalogs translations run serve load db test unit-sqlite unit-postgres e2e e2e-postgres bench chromium postgres clean
 
-setup: $(VENV)/.installed static/node_modules/.installed
+setup: $(VENV)/.installed static/node_modules/.installed catalogs
+
+# Compiled catalogs (.mo, not committed): whichever .po file is newer than its .mo.
+catalogs: $(VENV)/.installed
+	$(PY) -m crm.catalogs compile
+
+# Strings changed: extract them into crm/translations/messages.pot and merge it into each .po.
+translations: $(VENV)/.installed
+	$(PY) -m crm.catalogs update
+	$(PY) -m crm.catalogs compile
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)

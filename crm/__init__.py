@@ -45,7 +45,8 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
     htmx.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale)  # catalogs in crm/translations/<lang>/
+    app.jinja_env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks: whitespace collapsed
     if not app.config.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = storage_uri(
             app.config["REDIS_URL"], app.instance_path, app.config["SQLALCHEMY_DATABASE_URI"])

@@ -1,27 +1,26 @@
-"""Jinja helpers: URL building that keeps the filter, number and date formats."""
-from datetime import date, datetime
-from decimal import Decimal
+"""Jinja helpers: URL building that keeps the filter, the locale's number and date formats."""
 from urllib.parse import urlencode
 
 from flask import Flask, current_app, redirect, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 
+from crm import formatting
 from crm.extensions import db
-from crm.i18n import RIGHT_TO_LEFT
+from crm.i18n import RIGHT_TO_LEFT, _l
 from crm.services.permissions import may_mass_change
 from crm.services.settings import leads_enabled
 
-NAV = [("leads.index", "Leads"), ("deals.index", "Deals"), ("pipeline.board", "Pipeline"),
-       ("map.index", "Map"), ("contacts.index", "Contacts"), ("organizations.index", "Organizations"),
-       ("activity.feed", "Activity"), ("bulk.trash", "Trash"), ("imports.index", "Import"),
-       ("admin.index", "Admin")]
+NAV = [("leads.index", _l("Leads")), ("deals.index", _l("Deals")), ("pipeline.board", _l("Pipeline")),
+       ("map.index", _l("Map")), ("contacts.index", _l("Contacts")),
+       ("organizations.index", _l("Organizations")), ("activity.feed", _l("Activity")),
+       ("bulk.trash", _l("Trash")), ("imports.index", _l("Import")), ("admin.index", _l("Admin"))]
 
 
 def register_template_helpers(app: Flask) -> None:
-    app.jinja_env.filters["money"] = money
-    app.jinja_env.filters["when"] = when
-    app.jinja_env.filters["number"] = lambda n: f"{n:,}" if n is not None else ""
+    app.jinja_env.filters.update(
+        number=formatting.number, money=formatting.money, date=formatting.date_,
+        datetime=formatting.datetime_, when=formatting.when, ago=formatting.ago)
     app.jinja_env.globals["query_with"] = query_with
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["view_endpoints"] = app.view_functions
@@ -46,7 +45,7 @@ def page_language() -> tuple[str, str]:
     return str(locale or "en").replace("_", "-"), "rtl" if language in RIGHT_TO_LEFT else "ltr"
 
 
-def nav_items() -> list[tuple[str, str]]:
+def nav_items() -> list[tuple[str, object]]:
     """Menu entries for features that exist and that the user may use."""
     hidden = set()
     if not leads_enabled(db.session, current_user):
@@ -56,21 +55,6 @@ def nav_items() -> list[tuple[str, str]]:
     if not may_mass_change(current_user):  # the rule the import pages enforce
         hidden.add("imports.index")
     return [(e, label) for e, label in NAV if e in current_app.view_functions and e not in hidden]
-
-
-def money(value: Decimal | float | None, currency: str = "EUR") -> str:
-    if value is None:
-        return ""
-    symbol = {"EUR": "€", "USD": "$", "GBP": "£", "SEK": "kr "}.get(currency, currency + " ")
-    return f"{symbol}{value:,.2f}" if value % 1 else f"{symbol}{value:,.0f}"
-
-
-def when(value: datetime | date | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    return value.isoformat()
 
 
 def query_with(**changes) -> str:

@@ -11,10 +11,13 @@ import pytest
 from werkzeug.serving import make_server
 
 from crm import create_app
+from crm.catalogs import compile_catalogs
 from crm.config import TestConfig
 from crm.extensions import db
 from crm.services.demo import seed_demo
 from tests.databases import throwaway_database
+
+compile_catalogs()  # the .mo files are built, not committed: a fresh checkout has none
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 

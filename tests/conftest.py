@@ -7,11 +7,14 @@ import pytest
 from sqlalchemy import select, text
 
 from crm import create_app
+from crm.catalogs import compile_catalogs
 from crm.config import TestConfig
 from crm.extensions import db
 from crm.models import User
 from crm.services.demo import seed_demo
 from tests.databases import throwaway_database
+
+compile_catalogs()  # the .mo files are built, not committed: a fresh checkout has none
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):

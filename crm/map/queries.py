@@ -10,7 +10,7 @@ from crm.models import LeadStatus, Pipeline, Stage, Territory, User
 from crm.services import lead_statuses
 from crm.services.filters import Filter, conditions
 from crm.services.record_types import RecordType
-from crm.templating import money
+from crm.formatting import money
 
 PALETTE = ["#2563eb", "#f59e0b", "#16a34a", "#dc2626", "#7c3aed", "#0891b2", "#db2777",
            "#65a30d", "#ea580c", "#4b5563", "#0d9488", "#9333ea", "#b45309", "#1e40af"]

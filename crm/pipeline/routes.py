@@ -23,7 +23,7 @@ from crm.services.pipeline import (
 )
 from crm.services.offers import offers
 from crm.services.record_types import DEAL
-from crm.templating import money
+from crm.formatting import money
 
 bp = Blueprint("pipeline", __name__)
 NOT_FILTER_ARGS = ("csrf_token", "to", "ids", "all", "type", "offset", "confirmed", "from")
