@@ -84,14 +84,18 @@ def _write_po(path: Path, catalog: Catalog) -> None:
 
 def update() -> None:
     """Write messages.pot from a fresh extraction and merge it into every language's .po file
-    (new strings empty, changed ones fuzzy, removed ones dropped)."""
+    (new and changed strings empty, removed ones dropped)."""
     template = extract()
     _write_po(TEMPLATE, template)
     for code in TRANSLATED:
         path = po_path(code)
         catalog = read(code) if path.exists() else _new_catalog(code)
-        catalog.update(template)
+        catalog.update(template, no_fuzzy_matching=True)  # a guess is no translation
         catalog.fuzzy = False
+        for message in catalog:
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            if message.id and not any(strings):
+                message.flags.discard("fuzzy")  # nothing to review yet
         _write_po(path, catalog)
 
 
