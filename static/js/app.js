@@ -2,6 +2,26 @@
 (function () {
   "use strict";
 
+  // Words from the server (the #i18n JSON block in base.html), in the page's language:
+  // crmText("offline"), crmText("no_answer", { status: 502 }), crmCount("records", 1234) -> "1,234 records"
+  // (a plural's form is chosen by `count`, with the language's rules).
+  var texts = null;
+  var lang = document.documentElement.lang || "en";
+  function fill(text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (whole, name) { return name in values ? String(values[name]) : whole; });
+  }
+  window.crmText = function (key, values) {
+    if (!texts) {
+      var block = document.getElementById("i18n");
+      texts = block ? JSON.parse(block.textContent) : {};
+    }
+    var text = texts[key];
+    if (Array.isArray(text)) text = text[new Intl.PluralRules(lang).select(values.count) === "one" ? 0 : 1];
+    return fill(text || key, values || {});
+  };
+  window.crmNumber = function (n) { return Number(n).toLocaleString(lang); };
+  window.crmCount = function (key, n) { return window.crmText(key, { count: n, num: window.crmNumber(n) }); };
+
   // "Select all N matching" and "select page" checkboxes in list selections. "All matching" ticks
   // the rows shown; unticking one row ends "all matching" (as in Gmail), so the selection is then
   // exactly the ticked rows, never "all but the one you unticked".
@@ -56,8 +76,7 @@
     var all = form.querySelector("[data-select-all]");
     var n = all && all.checked ? Number(button.dataset.total)
                                : form.querySelectorAll("input[name=ids]:checked").length;
-    button.querySelector("[data-bulk-count]").textContent = n.toLocaleString("en");
-    button.querySelector("[data-bulk-noun]").textContent = n === 1 ? "record" : "records";
+    button.querySelector("[data-bulk-count]").textContent = window.crmCount("records", n);
     button.querySelector("[data-bulk-tally]").hidden = false;
     button.disabled = n === 0;
   }

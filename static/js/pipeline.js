@@ -45,7 +45,7 @@
   function updateTotals(board, totals) {
     board.querySelectorAll(".board-column").forEach(function (column) {
       var t = totals[column.dataset.stage] || { count: 0, total: "€0" };
-      column.querySelector("[data-count]").textContent = Number(t.count).toLocaleString("en");
+      column.querySelector("[data-count]").textContent = window.crmNumber(t.count);
       column.querySelector("[data-total]").textContent = t.total;
     });
   }
@@ -72,10 +72,10 @@
       credentials: "same-origin"
     }).then(function (response) {
       return response.json().catch(function () {
-        return { ok: false, message: "The server did not answer (" + response.status + "). Nothing changed." };
+        return { ok: false, message: window.crmText("no_answer", { status: response.status }) };
       });
     }, function () {
-      return { ok: false, message: "The network is down. Nothing changed." };
+      return { ok: false, message: window.crmText("offline") };
     });
   }
 
@@ -98,7 +98,7 @@
   function move(board, card, target) {
     var origin = card._origin;
     ask(board, target, card).then(function (ok) {
-      if (!ok) { putBack(card); say("Nothing changed."); focusAfterMove(card, origin); return; }
+      if (!ok) { putBack(card); say(window.crmText("nothing_changed")); focusAfterMove(card, origin); return; }
       card.classList.add("saving");
       post(board, card, target).then(function (answer) {
         card.classList.remove("saving");
