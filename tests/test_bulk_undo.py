@@ -6,7 +6,7 @@ from sqlalchemy import func, select, update
 from werkzeug.datastructures import MultiDict
 
 from crm.extensions import db
-from crm.models import Activity, Batch, HistoryEvent, Lead, LeadStatus, Note
+from crm.models import Activity, Batch, HistoryEvent, Job, Lead, LeadStatus, Note, Notification
 from crm.models.mixins import utcnow
 from crm.services import DomainError, PermissionDenied
 from crm.services import bulk
@@ -92,6 +92,35 @@ def test_undo_of_a_status_change_puts_each_status_back(app, admin):
     undo_batch(db.session, outcome.batch.id, admin)
     db.session.commit()
     assert snapshot(ids) == before
+
+
+def test_undo_of_a_batch_larger_than_the_inline_limit_runs_as_a_job_and_tells_its_starter(app, admin, auth, client):
+    app.config["BULK_INLINE_LIMIT"] = 5
+    ids = sorted(db.session.scalars(select(Lead.id)))[:9]
+    before = snapshot(ids)
+    outcome = reassign(admin, ids, "rep2@example.com")
+    auth.login()
+    response = client.post(f"/bulk/{outcome.batch.id}/undo")
+    job = db.session.scalar(select(Job).where(Job.kind == "undo"))
+    assert response.status_code == 303 and response.location == f"/jobs/{job.id}"
+    assert (job.status, job.actor_id, job.link) == ("done", admin.id, f"/bulk/{outcome.batch.id}")
+    db.session.expire_all()
+    assert snapshot(ids) == before and db.session.get(Batch, outcome.batch.id).undone_at is not None
+    [note] = db.session.scalars(select(Notification).where(Notification.user_id == admin.id)).all()
+    assert note.text == job.message and note.text.endswith("back as before.")
+
+
+def test_undo_puts_back_only_the_fields_each_record_had_logged(app, admin):
+    """A reassign logs the team only where it changed: Undo keeps the team of the others as it is."""
+    ana, lars = user("rep1@example.com"), user("rep2@example.com")
+    mine = leads_of(ana.id)[:2]
+    db.session.execute(update(Lead).where(Lead.id == mine[0]).values(team_id=lars.team_id))
+    db.session.commit()
+    before = snapshot(mine)
+    outcome = reassign(admin, mine, "rep2@example.com")
+    undo_batch(db.session, outcome.batch.id, admin)
+    db.session.commit()
+    assert snapshot(mine) == before
 
 
 def test_undo_is_refused_after_seven_days_and_twice(app, admin):

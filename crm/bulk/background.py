@@ -6,11 +6,14 @@ from werkzeug.datastructures import MultiDict
 
 from crm.bulk.forms import ActionRequest, read_selection
 from crm.i18n import _
-from crm.models import Job, User
+from crm.models import Batch, Job, User
 from crm.services import DomainError, bulk, jobs
+from crm.services.trash import undo_batch
+from crm.services.record_types import RECORD_TYPES
 from crm.tasks import run_job
 
 JOB_FUNCTION = "crm.bulk.background:run_mass_change"
+UNDO_FUNCTION = "crm.bulk.background:run_undo"
 BATCH = "__batch__"  # stands for the batch id in the link the view hands the job
 
 
@@ -40,3 +43,32 @@ def run_mass_change(session: Session, job: Job, *, args: list, action: str, new_
     link = batch_link.replace(BATCH, outcome.batch.id) if outcome.batch else ""
     jobs.finish(session, job, outcome.message or _("Nothing was changed."), link=link,
                 result={"batch_id": outcome.batch.id if outcome.batch else None, "changed": outcome.changed})
+
+
+def start_undo(session: Session, actor: User, batch: Batch, include_changed: bool, batch_link: str) -> Job:
+    """Queue the Undo of a large batch: it never waits on a request's timeout."""
+    job = jobs.create_job(session, "undo", actor, UNDO_FUNCTION, total=batch.count, batch_id=batch.id,
+                          include_changed=include_changed, batch_link=batch_link)
+    run_job(job.id)
+    return job
+
+
+def run_undo(session: Session, job: Job, *, batch_id: str, include_changed: bool, batch_link: str) -> None:
+    """The job: the same Undo as the batch page's button (one transaction), then tell its starter."""
+    actor = session.get(User, job.actor_id)
+    jobs.progress(session, job, 0, _("Undoing %(records)s…", records=_batch_phrase(session, batch_id)))
+    session.commit()
+    try:
+        outcome = undo_batch(session, batch_id, actor, include_changed=include_changed)
+    except DomainError as error:
+        session.rollback()
+        jobs.fail(session, job, _("%(reason)s Nothing was changed.", reason=error))
+        return
+    jobs.finish(session, job, outcome.message or _("Nothing was changed."), link=batch_link,
+                result={"batch_id": outcome.batch.id if outcome.batch else None, "changed": outcome.changed})
+
+
+def _batch_phrase(session: Session, batch_id: str) -> str:
+    batch = session.get(Batch, batch_id)
+    rtype = RECORD_TYPES.get(batch.record_type)
+    return bulk.count_phrase(batch.count, rtype) if rtype else str(batch.count)

@@ -206,9 +206,13 @@ def show_batch(batch_id: str):
 @login_required
 def undo(batch_id: str):
     """Put the batch's records back as they were (records changed since only when insisted)."""
-    db.get_or_404(Batch, batch_id)
-    run_and_flash(lambda: undo_batch(db.session, batch_id, current_user,
-                                     include_changed=request.form.get("undo_changed") == "1"))
+    batch = db.get_or_404(Batch, batch_id)
+    include_changed = request.form.get("undo_changed") == "1"
+    if batch.count > current_app.config["BULK_INLINE_LIMIT"] and undo_state(db.session, batch, current_user).possible:
+        job = background.start_undo(db.session, current_user, batch, include_changed,
+                                    url_for("bulk.show_batch", batch_id=batch_id))
+        return redirect(url_for("jobs.show_job", job_id=job.id), code=303)
+    run_and_flash(lambda: undo_batch(db.session, batch_id, current_user, include_changed=include_changed))
     return redirect(url_for("bulk.show_batch", batch_id=batch_id), code=303)
 
 

@@ -11,13 +11,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, String, case, cast, delete, exists, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Column, Integer, MetaData, String, Table, Text, case, cast, delete, exists, func, insert, literal, or_, select, text,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from crm.models import Batch, HistoryEvent, Lead, Role, UndoneRecord, User
 from crm.models.mixins import utcnow
 from crm.services import DomainError, PermissionDenied
 from crm.services.bulk import PICK, Change, Outcome, begin_write, pick, run, run_steps
+from crm.services.bulk.engine import scratch_table
 from crm.services.deal_restore import live_origin_deal, take_back_batch
 from crm.services.filters import Filter, conditions, filtered_select
 from crm.services.history import open_batch
@@ -179,14 +183,46 @@ def _undo_steps(session: Session, batch: Batch, rtype: RecordType, where: list, 
         steps.append((where + only_created, change))
     fields = _changed_fields(session, batch, model)
     if fields:
-        updated = select(HistoryEvent.record_id).where(HistoryEvent.batch_id == batch.id,
-                                                       HistoryEvent.record_type == batch.record_type,
-                                                       HistoryEvent.kind == "update")
+        prev = _remember_previous(session, batch, fields)
         what = "put the {} it updated back as before" if batch.action == "import" else "{} back as before"
-        steps.append((where + [model.id.in_(updated)],
-                      Change("undo", {f: _previous(batch, model, f) for f in fields},
+        steps.append((where + [model.id.in_(select(prev.c.id))],
+                      Change("undo", {f: _previous_from(prev, model, f) for f in fields},
                              phrase=lambda n: what.format(count_phrase(n, rtype)), params={"undoes": batch.id})))
     return steps
+
+
+def _remember_previous(session: Session, batch: Batch, fields: list[str]) -> Table:
+    """The batch's old values, one row per record (a column pair per field), read from history once.
+
+    Undo then looks each record up by primary key in this small table instead of searching the
+    history table (which grows with every change) for every row and field, several times per row.
+    """
+    cols = [Column("id", Integer, primary_key=True)]
+    for name in fields:
+        cols += [Column(f"{name}__old", Text), Column(f"{name}__set", Integer)]
+    prev = Table("undo_previous", MetaData(), *cols)
+    session.execute(text(f"DROP TABLE IF EXISTS {prev.name}"))
+    scratch_table(session, prev)
+    values = []
+    for name in fields:
+        mine = HistoryEvent.field == name
+        values += [func.max(case((mine, HistoryEvent.old))), func.max(case((mine, 1), else_=0))]
+    session.execute(insert(prev).from_select([c.name for c in cols], select(HistoryEvent.record_id, *values).where(
+        HistoryEvent.batch_id == batch.id, HistoryEvent.record_type == batch.record_type,
+        HistoryEvent.kind == "update", HistoryEvent.field.in_(fields)).group_by(HistoryEvent.record_id)))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"ANALYZE {prev.name}"))
+    return prev
+
+
+def _previous_from(prev: Table, model, name: str):
+    """Like `_previous`, from the table `_remember_previous` filled."""
+    column = model.__table__.c[name]
+    mine = prev.c.id == model.id
+    old = cast(select(prev.c[f"{name}__old"]).where(mine).scalar_subquery(), column.type)
+    if isinstance(column.type, String) and not column.nullable:
+        old = func.coalesce(old, "")
+    return case((select(prev.c[f"{name}__set"]).where(mine).scalar_subquery() == 1, old), else_=getattr(model, name))
 
 
 def _changed_fields(session: Session, batch: Batch, model) -> list[str]:

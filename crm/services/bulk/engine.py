@@ -180,7 +180,9 @@ def begin_write(session: Session) -> None:
 
 
 def scratch_table(session: Session, table: Table) -> None:
-    cols = ", ".join(f"{c.name} INTEGER{' PRIMARY KEY' if c.primary_key else ''}" for c in table.columns)
+    dialect = session.get_bind().dialect
+    cols = ", ".join(f"{c.name} {c.type.compile(dialect=dialect)}{' PRIMARY KEY' if c.primary_key else ''}"
+                     for c in table.columns)
     session.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {table.name} ({cols})"))
     session.execute(table.delete())
 
