@@ -36,7 +36,7 @@ def _init_extensions(app: Flask) -> None:
     from crm.auth.sessions import configure_sessions
     from crm.database import configure_sqlite
     from crm.ratelimit import key_prefix, storage_uri
-    from crm.i18n import babel, select_locale
+    from crm import i18n
     from crm import tasks
     from crm import models
 
@@ -45,8 +45,7 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
     htmx.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)  # catalogs in crm/translations/<lang>/
-    app.jinja_env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks: whitespace collapsed
+    i18n.init_app(app)
     if not app.config.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = storage_uri(
             app.config["REDIS_URL"], app.instance_path, app.config["SQLALCHEMY_DATABASE_URI"])

@@ -4,16 +4,29 @@ Python code marks user-visible text with `_` (translated now), `_l` (translated 
 constants, form labels, error messages raised from services) and `ngettext` (plurals). Templates
 get `_`, `gettext` and `ngettext` from Flask-Babel's Jinja extension.
 """
-from flask import has_request_context, request
-from flask_babel import Babel, gettext as _, lazy_gettext as _l, ngettext
+from flask import Flask, has_request_context, request
+from flask_babel import Babel, gettext as _, lazy_gettext as _l, ngettext, refresh
 from flask_login import current_user
 
 LANGUAGES = ("en", "es", "it", "fa", "sv", "fr")
 RIGHT_TO_LEFT = frozenset({"fa"})
+# Each language by its own name, as a switcher shows it to someone who does not read the current one.
+LANGUAGE_NAMES = {"en": "English", "es": "Español", "it": "Italiano", "fa": "فارسی", "sv": "Svenska",
+                  "fr": "Français"}
 
 babel = Babel()
 
-__all__ = ["LANGUAGES", "RIGHT_TO_LEFT", "babel", "select_locale", "_", "_l", "ngettext"]
+__all__ = ["LANGUAGES", "LANGUAGE_NAMES", "RIGHT_TO_LEFT", "babel", "init_app", "select_locale", "_", "_l",
+           "ngettext"]
+
+
+def init_app(app: Flask) -> None:
+    """Flask-Babel with the catalogs in crm/translations/<lang>/LC_MESSAGES (crm/catalogs.py)."""
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.policies["ext.i18n.trimmed"] = True  # {% trans %} blocks: whitespace collapsed
+    # Flask-Babel keeps the locale on `g`, which outlives one request when an app context was
+    # pushed before it (the test client, commands): each request chooses afresh.
+    app.before_request(refresh)
 
 
 def select_locale() -> str | None:

@@ -36,7 +36,8 @@ ORIGIN = {"Origin": "http://localhost"}  # the public capture form accepts posts
 RULES = {
     "auth.login": "public", "capture.show_form": "public", "capture.submit_form": "public",
     "assets.vendor": "public", "static": "public", "health.healthz": "public", "health.readyz": "public",
-    "home": "user", "auth.logout": "user", "activity.feed": "user", "jobs.notifications": "user",
+    "home": "user", "auth.logout": "user", "auth.account": "user", "auth.choose_language": "user",
+    "activity.feed": "user", "jobs.notifications": "user",
     "jobs.mark_read": "user", "lists.save": "user", "merge.check_new": "user", "merge.duplicates": "user",
     "pipeline.board": "user", "pipeline.column": "user", "map.index": "user", "map.points": "user",
     "map.lasso": "user", "api.list_records": "user", "bulk.trash": "user",

@@ -52,7 +52,7 @@ def login():
             form.password.errors.append(WRONG)
         else:
             start_login(user, keep=form.keep.data)
-            return redirect(_safe_next(request.args.get("next")), code=303)
+            return redirect(safe_next(request.args.get("next")), code=303)
     return render("auth/login.html", "login_form", form=form, status=422 if form.errors else 200)
 
 
@@ -79,7 +79,7 @@ def logout():
     return redirect(url_for("auth.login"), code=303)
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """A path on this site to go on to, never another site ("//x", "/\\x") nor a huge header."""
     if (target and target.startswith("/") and not target.startswith("//") and len(target) < 2000
             and target.isprintable() and "\\" not in target):

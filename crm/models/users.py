@@ -37,6 +37,8 @@ class User(UserMixin, db.Model):
     api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Changes on logout, a password change and deactivation: every login of the user ends (crm/auth/sessions.py).
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # The language the user chose (crm.i18n.LANGUAGES); None follows the browser's Accept-Language.
+    locale: Mapped[str | None] = mapped_column(String(8))
 
     team: Mapped[Team | None] = relationship(back_populates="members")
 
