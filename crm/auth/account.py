@@ -13,6 +13,7 @@ from crm.form_choices import select_choices
 from crm.i18n import LANGUAGE_NAMES, LANGUAGES, _, _l
 from crm.rendering import render
 
+
 class LanguageForm(FlaskForm):
     """Also the user menu's switcher: POST language (a code, or "" for the browser's) and next."""
     language = SelectField(_l("Language"), choices=select_choices(
