@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # The whole change that adds a field: its column, and one entry in the registry.
 ADDED_COLUMN = ('    tags: Mapped[str] = mapped_column(String(400), default="")\n',
                 '    nickname: Mapped[str] = mapped_column(String(40), default="")\n')
-ADDED_FIELD = ('    _source(),\n    _value(listed=5),\n',
-               '    Field("nickname", _l("Nickname"), sortable=True, listed=7, aliases=("nick",)),\n')
+ADDED_FIELD = ('    _source(sortable=True, listed=4),\n    _value(listed=6),\n',
+               '    Field("nickname", _l("Nickname"), sortable=True, listed=8, aliases=("nick",)),\n')
 
 ADDED_FIELD_TEST = '''
 """Runs in a copy of the app whose registry has one more lead field: "nickname"."""
@@ -113,7 +113,7 @@ def test_every_registry_field_is_stored_on_the_model(rtype):
 
 def test_the_derived_views_follow_the_registry(app):
     lead = RECORD_TYPES["lead"]
-    assert [f.name for f in lead.columns] == ["title", "person_name", "status", "owner", "city", "value",
+    assert [f.name for f in lead.columns] == ["title", "person_name", "status", "owner", "source", "city", "value",
                                               "created_at"]
     assert lead.search_columns == ("title", "person_name", "company_name", "email", "phone")
     assert {"lat", "lng", "address"} <= {f.name for f in importable_fields(db.session, lead)}
