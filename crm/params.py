@@ -7,7 +7,7 @@ cannot hold them). Anything else is None (the caller says what was wrong) or, fo
 Framework-free: services use it too.
 """
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 
 from crm.services import DomainError
 
@@ -58,6 +58,18 @@ def to_date(raw: str | None) -> date | None:
     except ValueError:
         return None
     return day if FIRST_DAY <= day <= LAST_DAY else None
+
+
+def to_datetime(raw: str | None) -> datetime | None:
+    """An ISO date and time (a datetime-local value, 2026-04-01T10:30) between 1900 and 2199; else None."""
+    raw = (raw or "").strip()
+    if not 10 <= len(raw) <= 26:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=None) if FIRST_DAY <= moment.date() <= LAST_DAY else None
 
 
 def shown(raw: str, limit: int = 60) -> str:

@@ -1,4 +1,6 @@
-"""What a team reads on lists and record pages: sortable Source, Owner and Status columns."""
+"""What a team reads on lists and record pages: sortable Source, Owner and Status columns, the contact a
+lead carries (linked, with email and phone) and its emails."""
+import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -35,3 +37,58 @@ def test_sort_the_leads_list_by_status_then_by_source(page: Page, live_server, a
     owners = [o.strip() for o in table.locator("td[data-label=Owner]").all_inner_texts()]
     named = [o for o in owners if o != "—"]
     assert named == sorted(named) and owners[:len(named)] == named
+
+
+def _carried_lead(app_db) -> tuple[int, int, str, str]:
+    """A deal with a contact and a logged email, converted to a lead: (lead, contact, email, phone)."""
+    from crm.models import Contact, Deal, EmailMessage, User
+    from crm.services.conversion import convert_deal_to_lead
+    with app_db():
+        admin = db.session.scalar(select(User).where(User.email == "admin@example.com"))
+        deal = db.session.scalar(select(Deal).where(Deal.contact_id.is_not(None), Deal.deleted_at.is_(None))
+                                 .order_by(Deal.id))
+        contact = db.session.get(Contact, deal.contact_id)
+        contact.phone = "+46 31 700 10 20"
+        db.session.add(EmailMessage(deal_id=deal.id, subject="Quote for the fleet", sender="admin@example.com",
+                                    recipient=contact.email, body="Twelve vans, delivery in May."))
+        lead = convert_deal_to_lead(db.session, deal, admin).lead
+        db.session.commit()
+        return lead.id, contact.id, contact.email, contact.phone
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_a_lead_from_a_deal_links_its_contact_and_logs_an_email(page: Page, live_server, app_db, width):
+    from crm.models import EmailMessage, HistoryEvent
+    lead_id, contact_id, email, phone = _carried_lead(app_db)
+    page.set_viewport_size({"width": width, "height": 900})
+    login(page, live_server)
+    page.goto(f"{live_server}/leads/{lead_id}")
+    carried = page.get_by_role("region", name="Details").locator("dt:text-is('Linked contact') + dd")
+    expect(carried.get_by_role("link", name=email)).to_have_attribute("href", f"mailto:{email}")
+    expect(carried.get_by_role("link", name=phone)).to_have_attribute("href", f"tel:{phone}")
+    emails = page.get_by_role("region", name="Emails")
+    expect(emails).to_contain_text("Quote for the fleet")
+    expect(emails).to_contain_text("Twelve vans, delivery in May.")
+
+    emails.get_by_text("Log an email").click()
+    emails.get_by_label("Subject").fill("Call notes sent")
+    emails.get_by_label("To").fill("buyer@example.com")
+    emails.get_by_label("Sent").fill("2026-05-04T08:30")
+    emails.get_by_label("Message").fill("Summary of our call.")
+    button = emails.get_by_role("button", name="Log email")
+    box = button.bounding_box()
+    assert width > 400 or (box["width"] >= 44 and box["height"] >= 44)
+    button.click()
+    emails = page.get_by_role("region", name="Emails")
+    logged_item = emails.get_by_role("listitem").filter(has_text="Call notes sent")
+    expect(logged_item).to_contain_text("to buyer@example.com")
+    expect(logged_item).to_contain_text("Summary of our call.")
+    expect(emails.get_by_role("listitem").last).to_contain_text("Call notes sent")  # sent in May: after December's
+    expect(page.get_by_role("region", name="History")).to_contain_text("email logged: Call notes sent")
+    with app_db():
+        logged = db.session.scalar(select(EmailMessage).where(EmailMessage.subject == "Call notes sent"))
+        assert (logged.lead_id, logged.recipient, logged.body) == (lead_id, "buyer@example.com", "Summary of our call.")
+        assert db.session.scalar(select(HistoryEvent.new).where(HistoryEvent.record_id == lead_id,
+                                                                HistoryEvent.kind == "email")) == "Call notes sent"
+    carried.get_by_role("link").first.click()
+    expect(page).to_have_url(f"{live_server}/contacts/{contact_id}")

@@ -56,7 +56,7 @@ for _prefix in ("admin.", "capture.create_form", "capture.edit_form", "capture.f
 for _plural in MODELS:
     RULES.update({f"{_plural}.index": "user", f"{_plural}.new": "user", f"{_plural}.show": "view"})
     RULES.update({f"{_plural}.{v}": "edit" for v in ("edit", "trash", "restore", "add_note", "add_activity",
-                                                    "complete_activity", "reopen_activity")})
+                                                    "log_email", "complete_activity", "reopen_activity")})
 
 
 def rule_for(endpoint: str) -> str | None:
@@ -215,6 +215,8 @@ def payload(endpoint: str, record, role: str) -> dict:
         return {"body": "Matrix note"}
     if endpoint.endswith(".add_activity"):
         return {"kind": "task", "subject": "Matrix activity"}
+    if endpoint.endswith(".log_email"):
+        return {"subject": "Matrix email", "sender": "a@example.com", "recipient": "b@example.com"}
     if endpoint == "pipeline.move":
         return {"to": "won"}
     if endpoint in ("pipeline.convert_deal", "pipeline.convert_lead_dialog"):

@@ -40,6 +40,7 @@ def register_record_views(bp: Blueprint, rtype: RecordType) -> None:
              ("/<int:record_id>/restore", "restore", restore, ["POST"]),
              ("/<int:record_id>/notes", "add_note", add_note, ["POST"]),
              ("/<int:record_id>/activities", "add_activity", add_activity, ["POST"]),
+             ("/<int:record_id>/emails", "log_email", log_email, ["POST"]),
              ("/<int:record_id>/activities/<int:activity_id>/done", "complete_activity", complete_activity, ["POST"]),
              ("/<int:record_id>/activities/<int:activity_id>/reopen", "reopen_activity", reopen_activity, ["POST"])]
     for rule, endpoint, view, methods in rules:
@@ -111,13 +112,23 @@ def _show_context(rtype: RecordType, record, form=None) -> dict:
     activities = db.session.scalars(engagement.activities_select(rtype, record.id)).all()
     notes = db.session.scalars(select(Note).where(getattr(Note, f"{rtype.name}_id") == record.id)
                                .order_by(Note.created_at.desc())).all()
-    details = record_page_rows([f for f in fields_of(db.session, rtype) if f.attr != rtype.title_column])
+    emails = db.session.scalars(engagement.emails_select(rtype, record.id).limit(100)).all()
+    details = record_page_rows([f for f in fields_of(db.session, rtype) if f.attr != rtype.title_column
+                                and _may_see_link(f, record)])
     return dict(rtype=rtype, record=record, form=form, timeline=history.describe(db.session, events),
-                activities=activities, notes=notes, details=details, now=utcnow(),
+                activities=activities, notes=notes, emails=emails, details=details, now=utcnow(),
                 offers=offers(db.session, current_user, rtype),
                 editable=can_edit(current_user, record) and getattr(record, "converted_at", None) is None,
                 activity_kinds=ACTIVITY_KINDS, related=related_records(db.session, rtype, record.id, current_user),
                 linkable=set(enabled_types(db.session, current_user)))
+
+
+def _may_see_link(f, record) -> bool:
+    """A linked contact or organization shows (with its email and phone) only to who may open it."""
+    if f.choices not in ("contact", "organization"):
+        return True
+    target = getattr(record, f.relation)
+    return target is None or can_view(current_user, target)
 
 
 def new_record(rtype: RecordType):
@@ -206,6 +217,14 @@ def add_activity(rtype: RecordType, record_id: int):
     form = request.form
     return _change_child(rtype, record, engagement.plan_activity,
                          form.get("kind", "task"), form.get("subject", ""), form.get("due_at"))
+
+
+def log_email(rtype: RecordType, record_id: int):
+    """Log an email sent or received outside the CRM."""
+    record = get_editable(rtype, record_id)
+    form = request.form
+    return _change_child(rtype, record, engagement.log_email, form.get("subject", ""), form.get("sender", ""),
+                         form.get("recipient", ""), form.get("sent_at"), form.get("body", ""))
 
 
 def complete_activity(rtype: RecordType, record_id: int, activity_id: int):

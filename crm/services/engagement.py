@@ -1,11 +1,15 @@
-"""Notes and activities on a record: adding, planning, completing and reopening, each written to history."""
+"""Notes, activities and emails on a record: adding, planning, completing, reopening and logging,
+each written to history."""
 from datetime import datetime
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from crm.models import Activity, Note, User
+from crm.i18n import _l
+from crm.models import Activity, EmailMessage, Note, User
 from crm.models.engagement import ACTIVITY_KINDS
+from crm.models.mixins import utcnow
+from crm.params import to_datetime
 from crm.services import DomainError
 from crm.services import history
 from crm.services.editing import require_changeable
@@ -36,6 +40,30 @@ def add_note(session: Session, rtype: RecordType, record, body: str, actor: User
     return note
 
 
+def emails_select(rtype: RecordType, record_id: int) -> Select:
+    """A record's logged emails, the newest first (those carried from a deal or a lead included)."""
+    return (select(EmailMessage).where(getattr(EmailMessage, f"{rtype.name}_id") == record_id)
+            .order_by(EmailMessage.sent_at.desc(), EmailMessage.id.desc()))
+
+
+def log_email(session: Session, rtype: RecordType, record, subject: str, sender: str, recipient: str,
+              sent: str | None, body: str, actor: User) -> EmailMessage:
+    """Log an email sent or received outside the CRM; its subject shows in the timeline. `sent` is ISO
+    text (a datetime-local value); empty means now."""
+    _guard(rtype, record, actor)
+    subject, sender, recipient = ((v or "").strip() for v in (subject, sender, recipient))
+    if not subject:
+        raise DomainError(_l("An email needs a subject; it was not logged."))
+    if len(subject) > 255 or len(sender) > 254 or len(recipient) > 254:
+        raise DomainError(_l("The subject or an address is too long; the email was not logged."))
+    email = EmailMessage(subject=subject, sender=sender, recipient=recipient, body=(body or "").strip()[:100_000],
+                         sent_at=_when(sent, _l("The date is not a date; the email was not logged.")) or utcnow(),
+                         **{f"{rtype.name}_id": record.id})
+    session.add(email)
+    history.log(session, rtype.name, record.id, actor.id, "email", new=subject[:120])
+    return email
+
+
 def plan_activity(session: Session, rtype: RecordType, record, kind: str, subject: str, due: str | None,
                   actor: User) -> Activity:
     """Plan a call, meeting, task or email, owned by the actor; due is ISO text (a datetime-local value) or empty."""
@@ -43,7 +71,8 @@ def plan_activity(session: Session, rtype: RecordType, record, kind: str, subjec
     subject = (subject or "").strip()
     if not subject or kind not in ACTIVITY_KINDS:
         raise DomainError("An activity needs a subject and a kind.")
-    activity = Activity(kind=kind, subject=subject[:200], due_at=_due(due), owner_id=actor.id,
+    activity = Activity(kind=kind, subject=subject[:200], owner_id=actor.id,
+                        due_at=_when(due, _l("The due date is not a date; the activity was not added.")),
                         **{f"{rtype.name}_id": record.id})
     session.add(activity)
     history.log(session, rtype.name, record.id, actor.id, "activity", new=_label(activity))
@@ -79,14 +108,14 @@ def _guard(rtype: RecordType, record, actor: User) -> None:
         raise DomainError(f"This {rtype.label.lower()} was converted and is read-only.")
 
 
-def _due(raw: str | None) -> datetime | None:
-    raw = (raw or "").strip()
-    if not raw:
+def _when(raw: str | None, refusal) -> datetime | None:
+    """None for an empty input; a date and time within years people plan in; otherwise refused."""
+    if not (raw or "").strip():
         return None
-    try:
-        return datetime.fromisoformat(raw)
-    except ValueError:
-        raise DomainError("The due date is not a date; the activity was not added.") from None
+    moment = to_datetime(raw)
+    if moment is None:
+        raise DomainError(refusal)
+    return moment
 
 
 def _label(activity: Activity) -> str:

@@ -177,6 +177,7 @@ def _sentence(e: HistoryEvent, names: dict, batch: Batch | None) -> str:
             "merge": f"merged: {e.new or ''}".strip(": "), "note": f"note added: {e.new or ''}",
             "activity": f"activity planned: {e.new or ''}", "activity_done": f"activity done: {e.new or ''}",
             "activity_reopened": f"activity reopened: {e.new or ''}",
+            "email": _("email logged: %(subject)s", subject=e.new or ""),
         }.get(e.kind, e.new or e.kind)
     if batch is not None:
         return f"{text} ({BATCH_WORDS.get(batch.action, batch.action)} by {actor})"

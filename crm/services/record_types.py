@@ -103,10 +103,11 @@ LEAD_FIELDS = (
           aliases=("tags", "labels", "label")),
     *_place(city_listed=5),
     _description(),
+    # The contact and organization a lead carries (from a deal, or made by its conversion): links on its page.
     Field("contact", _l("Linked contact"), Kind.REFERENCE, column="contact_id", choices="contact",
-          relation="contact", shown=False, form=False, importable=False, api=False),
+          relation="contact", form=False, importable=False, api=False),
     Field("organization", _l("Linked organization"), Kind.REFERENCE, column="organization_id",
-          choices="organization", relation="organization", shown=False, form=False, importable=False, api=False),
+          choices="organization", relation="organization", form=False, importable=False, api=False),
     _territory(),
     *_stamps(created_listed=7),
 )
