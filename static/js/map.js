@@ -271,7 +271,7 @@
   function styleSelection(s) {
     var count = document.querySelector("#lasso-picks [data-pick-count]");
     if (count && document.querySelector("#lasso-picks input[type=checkbox][name=ids]")) {
-      count.textContent = document.querySelectorAll("#lasso-picks input[type=checkbox][name=ids]:checked").length;
+      count.textContent = window.crmCount("records", document.querySelectorAll("#lasso-picks input[type=checkbox][name=ids]:checked").length);
     }
     s.selection.eachLayer(function (layer) {
       if (layer.pick) layer.setStyle({ opacity: layer.pick.checked ? 1 : 0.25, dashArray: layer.pick.checked ? null : "3 3" });
