@@ -72,3 +72,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(pools.bp)
     app.register_blueprint(imports.bp)
+    from crm.api import v1
+    v1.init_app(app)

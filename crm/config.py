@@ -35,6 +35,13 @@ class Config:
     # Failed logins only; a fixed one-minute window, so the longest wait is a minute (README "Security").
     LOGIN_RATE_LIMIT_ACCOUNT = os.environ.get("LOGIN_RATE_LIMIT_ACCOUNT", "10 per minute")
     LOGIN_RATE_LIMIT_ADDRESS = os.environ.get("LOGIN_RATE_LIMIT_ADDRESS", "30 per minute")
+    # REST API v1 (crm/api/v1): requests per token, in fixed windows (429 with Retry-After beyond)
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600 per minute")
+    API_TITLE = "Fieldbook CRM API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.1.0"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
     HUEY_IMMEDIATE = os.environ.get("HUEY_IMMEDIATE", "") == "1"
     REDIS_URL = os.environ.get("REDIS_URL", "")
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "")  # "json": JSON lines on stderr, one per request (make serve)

@@ -2,6 +2,7 @@
 from flask import Flask, abort, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from crm.api.v1.calls import error_response, retry_after
 from crm.extensions import db
 from crm.i18n import _
 from crm.params import has_nul
@@ -28,13 +29,38 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if _is_api():
+            return _api_error(error)
         return _page(error.code or 500, _own_description(error))
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         app.logger.exception("Unhandled error", exc_info=error)
         db.session.rollback()
+        if _is_api():
+            return error_response(500, MESSAGES[500])
         return _page(InternalServerError.code)
+
+
+def _is_api() -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def _api_error(error: HTTPException):
+    """JSON for the API: `{"error": ..., "details": ...}`; a body that failed its schema (422)
+    gives the messages per field as details."""
+    if error.response is not None:  # a view's own response (the first API's abort(response))
+        return error.response
+    messages = (getattr(error, "data", None) or {}).get("messages")
+    details = (messages.get("json") or messages.get("query") or messages) if isinstance(messages, dict) else None
+    code = error.code or 500
+    message = _own_description(error) or MESSAGES.get(code, error.name)
+    if code == 422 and details:
+        message = _("The request body or arguments do not match the API description.")
+    response = error_response(code, message, details)
+    if code == 429:
+        response.headers["Retry-After"] = str(retry_after())
+    return response
 
 
 def _own_description(error: HTTPException) -> str | None:

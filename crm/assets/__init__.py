@@ -18,6 +18,8 @@ ALLOWED = {
     "markercluster-default.css": "leaflet.markercluster/dist/MarkerCluster.Default.css",
     "lasso.js": "leaflet-lasso/dist/leaflet-lasso.umd.min.js",
     "sortable.js": "sortablejs/Sortable.min.js",
+    "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
+    "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
 }
 
 

@@ -34,7 +34,6 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
     can_convert_deals: Mapped[bool] = mapped_column(default=True)
-    api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Changes on logout, a password change and deactivation: every login of the user ends (crm/auth/sessions.py).
     session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     # The language the user chose (crm.i18n.LANGUAGES); None follows the browser's Accept-Language.

@@ -135,13 +135,13 @@ CUSTOM_TEXT_LENGTH = 500
 
 
 def custom_field(cf: CustomField) -> Field:
-    """An admin's custom field as a registry field (importing and the API do not write them yet)."""
+    """An admin's custom field as a registry field (importing does not write them yet; the API does)."""
     kind = CUSTOM_KINDS.get(cf.kind, Kind.TEXT)
     required = _l("%(field)s is required.", field=cf.label) if cf.required and kind != Kind.BOOLEAN else ""
     return Field(f"custom.{cf.key}", cf.label, kind, required=required, custom_key=cf.key,
                  choices=tuple(cf.choices or ()) if kind == Kind.CHOICE else (),
                  max_length=CUSTOM_TEXT_LENGTH if kind == Kind.TEXT else None,
-                 filterable=True, importable=False, api=False)
+                 filterable=True, importable=False)
 
 
 def custom_fields(session: Session, record_type: str) -> list[CustomField]:
