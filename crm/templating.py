@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from crm import formatting
 from crm.extensions import db
-from crm.i18n import RIGHT_TO_LEFT, _l
+from crm.i18n import LANGUAGE_NAMES, LANGUAGES, RIGHT_TO_LEFT, _l
 from crm.services.permissions import may_mass_change
 from crm.services.settings import leads_enabled
 
@@ -25,6 +25,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["nav_items"] = nav_items
     app.jinja_env.globals["view_endpoints"] = app.view_functions
     app.jinja_env.globals["page_language"] = page_language
+    app.jinja_env.globals["language_choices"] = [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES]
 
     @app.get("/")
     @login_required

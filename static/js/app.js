@@ -60,6 +60,12 @@
     kept.forEach(function (e) { body.append(e[0], e[1]); });
   });
 
+  // A choice that is its own form (the pipeline, the language) takes effect when chosen; without JS
+  // its button does it.
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("select[data-autosubmit]")) event.target.form.requestSubmit();
+  });
+
   // Buttons that need a typed confirmation word: enabled only while the word matches.
   function syncConfirm(input) {
     var button = document.getElementById(input.dataset.confirmButton);

@@ -166,10 +166,6 @@
     });
   }
 
-  document.addEventListener("change", function (event) {
-    if (event.target.matches("select[data-autosubmit]")) event.target.form.requestSubmit();
-  });
-
   function start() {
     if (window.htmx) htmx.onLoad(function (elt) { init(elt); });
     init(document);

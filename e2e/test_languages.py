@@ -1,0 +1,82 @@
+"""A Spanish and a Persian admin do the seed's mass reassign in their own language: the browser asks
+for the language (Accept-Language), the page answers in it, Persian right to left (the drawer opens
+from the left, the sidebar sits on the right), nothing of the flow is English, nothing overflows
+sideways at 1280 or 375 px, and the change lands in the database.
+
+Screenshots go to the test's tmp dir; with SCREENSHOTS_DIR set (docs/screenshots for the README)
+they are written there too.
+"""
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import select
+
+from crm.extensions import db
+from crm.models import Lead, User
+from e2e.helpers import user_id
+
+BROWSER_LOCALES = {"es": "es-ES", "fa": "fa-IR"}
+# English the drawer flow shows when a string escaped translation (words of our messages, not data).
+ENGLISH = ("Mass change", "Reassign", "By current owner", "New owner", "Leave out", "will be changed",
+           "Delete records", "Yes, reassign", "to confirm", "Close", "Each action below", "Records")
+
+
+def _open(browser: Browser, code: str) -> Page:
+    context = browser.new_context(locale=BROWSER_LOCALES[code], viewport={"width": 1280, "height": 900})
+    return context.new_page()
+
+
+def _login(page: Page, server: str, email: str = "admin@example.com") -> None:
+    """Logs in without reading the (translated) labels."""
+    page.goto(f"{server}/login")
+    page.locator("input[name=email]").fill(email)
+    page.locator("input[name=password]").fill("demo")
+    page.locator("#login-form button[type=submit]").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def _no_sideways_overflow(page: Page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), \
+        f"the page scrolls sideways at {page.viewport_size['width']} px"
+
+
+def _shoot(page: Page, tmp_path: Path, name: str) -> None:
+    path = tmp_path / f"{name}.png"
+    page.screenshot(path=path)
+    if os.environ.get("SCREENSHOTS_DIR"):
+        target = Path(os.environ["SCREENSHOTS_DIR"])
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target / path.name)
+
+
+def _english_in(text: str) -> list[str]:
+    return [phrase for phrase in ENGLISH if re.search(rf"\b{re.escape(phrase)}\b", text)]
+
+
+def test_the_user_menu_switches_the_language_and_stays_on_the_page(page: Page, live_server, app_db):
+    _login(page, live_server, "rep1@example.com")
+    page.goto(f"{live_server}/deals/?status=open")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    switcher = page.get_by_label("Language")
+    expect(switcher.locator("option[lang=sv]")).to_have_text("Svenska")  # each language by its own name
+    switcher.select_option("sv")  # takes effect when chosen: no button to find in a language one cannot read
+    expect(page.locator("html")).to_have_attribute("lang", "sv")
+    assert page.url.endswith("/deals/?status=open")
+    with app_db():
+        assert db.session.get(User, user_id("rep1@example.com")).locale == "sv"
+
+    page.set_viewport_size({"width": 375, "height": 800})
+    box = page.locator("#language-choice").bounding_box()
+    assert box["height"] >= 44 and box["width"] >= 44
+    _no_sideways_overflow(page)
+    page.locator("#language-choice").select_option("fa")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    _no_sideways_overflow(page)
+    page.locator("#language-choice").select_option("")  # back to the browser's language
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    with app_db():
+        assert db.session.get(User, user_id("rep1@example.com")).locale is None
