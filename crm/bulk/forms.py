@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
+from crm.i18n import _
 from crm.models import User
 from crm.params import to_id, to_int
-from crm.services.bulk import WORDS, Selection
+from crm.services.bulk import WORDS, Selection, confirmed
 from crm.services.filters import MultiArgs, parse_filter
 from crm.services.record_types import RECORD_TYPES
 
@@ -73,7 +74,7 @@ class ActionRequest:
 
     @property
     def word(self) -> str:
-        return WORDS.get(self.action, "")
+        return str(WORDS.get(self.action, ""))  # in the user's language
 
 
 def read_action(form: MultiArgs) -> ActionRequest:
@@ -86,12 +87,14 @@ def read_action(form: MultiArgs) -> ActionRequest:
     req.count = to_int(count)
     req.new_stage = to_id(stage)
     if req.action not in WORDS:
-        req.errors["action"] = "Choose Reassign, Change stage or Delete records."
-    elif req.confirm != req.word:
-        typed = f" (you typed “{req.confirm}”)" if req.confirm else ""
-        req.errors["confirm"] = f"Type {req.word} to confirm{typed}. Nothing was changed."
+        req.errors["action"] = _("Choose Reassign, Change stage or Delete records.")
+    elif not confirmed(req.action, req.confirm):
+        req.errors["confirm"] = (
+            _("Type %(word)s to confirm (you typed “%(typed)s”). Nothing was changed.", word=req.word,
+              typed=req.confirm) if req.confirm else
+            _("Type %(word)s to confirm. Nothing was changed.", word=req.word))
     if req.action == "reassign" and not req.new_owner:
-        req.errors["new_owner"] = "Choose the new owner."
+        req.errors["new_owner"] = _("Choose the new owner.")
     if req.action == "change" and req.new_stage is None:
-        req.errors["new_stage"] = "Choose the new stage or status."
+        req.errors["new_stage"] = _("Choose the new stage or status.")
     return req

@@ -4,7 +4,7 @@
 the set-based execution they share with undo, restore, purge, import undo and status removal:
 one transaction, history on every record, one batch (one feed entry).
 """
-from crm.services.bulk.actions import WORDS, apply_action, change_stage, delete, reassign
+from crm.services.bulk.actions import WORDS, apply_action, confirmed, change_stage, delete, reassign
 from crm.services.bulk.engine import (
     PICK, Change, Outcome, StaleSelection, begin_write, pick, run, run_steps,
 )
@@ -14,5 +14,5 @@ from crm.services.wording import count_phrase
 __all__ = [
     "PICK", "WORDS", "Change", "Outcome", "OwnerRow", "Preview", "Selection", "StaleSelection",
     "apply_action", "begin_write", "change_stage", "count_phrase", "delete", "ignored_ids", "pick", "preview",
-    "reassign", "run", "run_steps",
+    "confirmed", "reassign", "run", "run_steps",
 ]

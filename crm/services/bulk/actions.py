@@ -1,12 +1,13 @@
 """The three mass-change actions: reassign, change stage/status, delete (admins and managers)."""
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 
 from sqlalchemy import Column, Integer, Table, func, insert, literal, select
 from sqlalchemy.orm import Session
 
-from crm.i18n import _, ngettext
+from crm.i18n import _, _l, ngettext
 from crm.models import Pool, User
 from crm.models.mixins import utcnow
 from crm.services import DomainError, PermissionDenied
@@ -17,9 +18,23 @@ from crm.services.fields import SOURCE_MODELS, column_values
 from crm.services.permissions import may_mass_change, may_purge
 from crm.services.wording import count_phrase
 
-WORDS = {"reassign": "REASSIGN", "change": "CHANGE", "delete": "DELETE"}
+ENGLISH_WORDS = {"reassign": "REASSIGN", "change": "CHANGE", "delete": "DELETE"}
+# TRANSLATORS: the word a user types (in capitals) to confirm a mass reassign / change / deletion; one easy word.
+WORDS = {"reassign": _l("REASSIGN"), "change": _l("CHANGE"), "delete": _l("DELETE")}
+# Letters people type for the same word: Arabic yeh and kaf on a Persian keyboard.
+_SAME_LETTER = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک"})
 ASSIGN = Table("bulk_assign", SCRATCH, Column("id", Integer, primary_key=True),
                Column("owner_id", Integer), Column("team_id", Integer))
+
+
+def confirmed(action: str, typed: str) -> bool:
+    """The typed word is the action's word in the user's language, or the English word, as written
+    (capitals: a deliberate act), whichever way the keyboard composes its letters (É, ی/ي)."""
+    return action in WORDS and _fold(typed) in {_fold(str(WORDS[action])), _fold(ENGLISH_WORDS[action])}
+
+
+def _fold(word: str) -> str:
+    return unicodedata.normalize("NFC", word.strip()).translate(_SAME_LETTER)
 
 
 def apply_action(session: Session, sel: Selection, action: str, *, new_owner: str = "", new_stage: int | None = None,
