@@ -37,6 +37,7 @@ class Activity(Attached, db.Model):
     subject: Mapped[str] = mapped_column(String(200))
     due_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     done: Mapped[bool] = mapped_column(default=False)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)  # when it was marked done (lead scores)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

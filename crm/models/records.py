@@ -10,7 +10,8 @@ from crm.models.users import User
 
 
 LIVE = text("deleted_at IS NULL")
-LEAD_SORTS = ("title", "person_name", "company_name", "source", "city", "value", "created_at", "updated_at")
+LEAD_SORTS = ("title", "person_name", "company_name", "source", "city", "value", "created_at", "updated_at",
+              "score")
 
 
 def live_sort_indexes(table: str, columns: tuple[str, ...]) -> list[Index]:
@@ -125,6 +126,7 @@ class Lead(Timestamps, SoftDelete, Owned, Located, CustomValues, db.Model):
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"))
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("lead.id"))
+    score: Mapped[int] = mapped_column(default=0, server_default="0")  # crm/services/scoring.py
 
     owner: Mapped[User | None] = relationship(foreign_keys="Lead.owner_id")
     status: Mapped[LeadStatus | None] = relationship()

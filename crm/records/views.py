@@ -16,7 +16,7 @@ from crm.records.forms import build_form, form_values
 from crm.paging import paginate
 from crm.rendering import render, wants_fragment
 from crm.services import DomainError
-from crm.services import engagement, history, lead_statuses
+from crm.services import engagement, history, lead_statuses, scoring
 from crm.services.duplicates import find_similar
 from crm.services.deal_restore import restore_one
 from crm.services.editing import create_record, new_record_defaults, trash_record, update_record
@@ -120,7 +120,8 @@ def _show_context(rtype: RecordType, record, form=None) -> dict:
                 offers=offers(db.session, current_user, rtype),
                 editable=can_edit(current_user, record) and getattr(record, "converted_at", None) is None,
                 activity_kinds=ACTIVITY_KINDS, related=related_records(db.session, rtype, record.id, current_user),
-                linkable=set(enabled_types(db.session, current_user)))
+                linkable=set(enabled_types(db.session, current_user)),
+                score_reasons=scoring.explain(db.session, record) if rtype.name == "lead" else [])
 
 
 def _may_see_link(f, record) -> bool:

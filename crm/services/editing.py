@@ -1,10 +1,10 @@
 """Creating, changing, trashing and restoring single records, each change written to history."""
 from sqlalchemy.orm import Session
 
-from crm.models import User
+from crm.models import Lead, User
 from crm.models.mixins import utcnow
 from crm.services import DomainError
-from crm.services import history
+from crm.services import history, scoring
 from crm.services.field_values import default_values
 from crm.services.permissions import require_edit
 from crm.services.record_types import RecordType, record_type_of
@@ -31,6 +31,8 @@ def create_record(session: Session, rtype: RecordType, values: dict, actor: User
     if owner_via and record.owner_id:
         history.log(session, rtype.name, record.id, actor_id, "update", field="owner_id", new=record.owner_id,
                     batch_id=batch_id, via=owner_via)
+    if isinstance(record, Lead):
+        scoring.rescore_record(session, record)
     return record
 
 
@@ -56,6 +58,8 @@ def update_record(session: Session, record, values: dict, actor: User,
         session.flush()
         history.log_changes(session, record_type_of(record).name, record.id, actor.id, changes,
                             batch_id=batch_id, owner_via=owner_via)
+        if isinstance(record, Lead):
+            scoring.rescore_record(session, record)
     return changes
 
 

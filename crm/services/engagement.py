@@ -6,12 +6,13 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from crm.i18n import _l
-from crm.models import Activity, EmailMessage, Note, User
+from crm.models import Activity, EmailMessage, Lead, Note, User
+from crm.models.mixins import utcnow
 from crm.models.engagement import ACTIVITY_KINDS
 from crm.models.mixins import utcnow
 from crm.params import to_datetime
 from crm.services import DomainError
-from crm.services import history
+from crm.services import history, scoring
 from crm.services.editing import require_changeable
 from crm.services.record_types import RecordType
 
@@ -76,6 +77,7 @@ def plan_activity(session: Session, rtype: RecordType, record, kind: str, subjec
                         **{f"{rtype.name}_id": record.id})
     session.add(activity)
     history.log(session, rtype.name, record.id, actor.id, "activity", new=_label(activity))
+    _rescore(session, record)
     return activity
 
 
@@ -95,10 +97,18 @@ def _set_done(session: Session, rtype: RecordType, record, activity: Activity, a
         raise DomainError(f"This activity belongs to another {rtype.label.lower()}.")
     if activity.done == done:
         return False
-    activity.done = done
+    activity.done, activity.done_at = done, utcnow() if done else None
     history.log(session, rtype.name, record.id, actor.id, "activity_done" if done else "activity_reopened",
                 new=_label(activity))
+    _rescore(session, record)
     return True
+
+
+def _rescore(session: Session, record) -> None:
+    """A lead's score reads its activities (done lately, overdue)."""
+    if isinstance(record, Lead):
+        session.flush()
+        scoring.rescore_record(session, record)
 
 
 def _guard(rtype: RecordType, record, actor: User) -> None:

@@ -18,7 +18,8 @@ from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from crm.models import CustomField, LeadStatus, Pipeline, Stage, Territory, User
-from crm.params import shown, to_date, to_id, to_ids
+from crm.i18n import _
+from crm.params import shown, to_date, to_id, to_ids, to_int
 from crm.services.permissions import visible_clause
 from crm.services.record_types import RecordType
 
@@ -45,6 +46,7 @@ class Filter:
     created_to: date | None = None
     located: str = ""  # "yes" | "no" | ""
     custom: dict[str, str] = field(default_factory=dict)
+    score_min: int | None = None  # leads: score at least (crm/services/scoring.py)
     ids: list[int] | None = None
     trash: bool = False
     errors: list[str] = field(default_factory=list)
@@ -105,6 +107,7 @@ def parse_filter(session: Session, rtype: RecordType, args: MultiArgs, viewer: U
         flt.errors.append(f"Unknown location filter {shown(located)!r}: use yes or no.")
     flt.located = located if located in ("yes", "no") else ""
     flt.ids = _selection(args.getlist("ids"), flt)
+    flt.score_min = _score_min(rtype, (args.getlist("score_min") or [""])[0].strip(), flt)
     source = _position_source(rtype)
     if source == "stage":
         flt.stage = _ids(args.getlist("stage"), "stage", flt)
@@ -122,6 +125,16 @@ def parse_filter(session: Session, rtype: RecordType, args: MultiArgs, viewer: U
                 flt.custom[key[3:]] = value
     _check_references(session, rtype, flt)
     return flt
+
+
+def _score_min(rtype: RecordType, raw: str, flt: Filter) -> int | None:
+    if not raw:
+        return None
+    score = to_int(raw, high=100) if hasattr(rtype.model, "score") else None
+    if score is None:
+        flt.errors.append(_("A minimum score is a whole number from 0 to 100, not %(value)s.", value=repr(shown(raw)))
+                          if hasattr(rtype.model, "score") else _("Only leads have a score."))
+    return score
 
 
 def _position_source(rtype: RecordType) -> str | None:
@@ -240,7 +253,7 @@ def conditions(rtype: RecordType, flt: Filter, viewer: User, *, for_edit: bool =
     if flt.source:
         where.append(model.source.in_(flt.source))
     if flt.q:
-        where += [or_(*(_contains(getattr(model, c), word) for c in rtype.search_columns))
+        where += [or_(*(contains(getattr(model, c), word) for c in rtype.search_columns))
                   for word in flt.q.split()]
     if flt.created_from:
         where.append(model.created_at >= datetime.combine(flt.created_from, time.min))
@@ -250,10 +263,12 @@ def conditions(rtype: RecordType, flt: Filter, viewer: User, *, for_edit: bool =
         where.append(and_(model.lat.is_not(None), model.lng.is_not(None)))
     elif flt.located == "no":
         where.append(or_(model.lat.is_(None), model.lng.is_(None)))
+    if flt.score_min is not None:
+        where.append(model.score >= flt.score_min)
     if flt.ids is not None:
         where.append(_in_selection(model.id, flt.ids))
     where += _stage_conditions(rtype, flt)
-    where += [_custom_condition(model, key, value, flt.custom_kinds.get(key, "text"))
+    where += [custom_condition(model, key, value, flt.custom_kinds.get(key, "text"))
               for key, value in flt.custom.items()]
     return where
 
@@ -291,7 +306,7 @@ def _stage_conditions(rtype: RecordType, flt: Filter) -> list:
     return where
 
 
-def _custom_condition(model, key: str, value: str, kind: str):
+def custom_condition(model, key: str, value: str, kind: str):
     element = model.custom[key]
     if kind == "checkbox":
         wanted = value.lower() in ("yes", "true", "1", "on")
@@ -300,7 +315,7 @@ def _custom_condition(model, key: str, value: str, kind: str):
         return element.as_float() == float(value)
     if kind in ("choice", "date"):
         return element.as_string() == value
-    return _contains(func.coalesce(element.as_string(), ""), value)
+    return contains(func.coalesce(element.as_string(), ""), value)
 
 
 def _in_or_null(column, ids: list[int]):
@@ -311,7 +326,7 @@ def _in_or_null(column, ids: list[int]):
     return or_(*parts)
 
 
-def _contains(column, text: str):
+def contains(column, text: str):
     """Text search: the column contains the text, ignoring case for every alphabet."""
     if text.isascii():  # SQLite's own lower() is enough, and much faster than a Python function
         return column.ilike(f"%{_escape(text)}%", escape="\\")

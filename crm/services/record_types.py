@@ -110,6 +110,8 @@ LEAD_FIELDS = (
           choices="organization", relation="organization", form=False, importable=False, api=False),
     _territory(),
     *_stamps(created_listed=7),
+    Field("score", _l("Score"), Kind.NUMBER, sortable=True, listed=8, shown=False, form=False, importable=False,
+          api=False, merge=None, description=_l("0-100, from the scoring rules")),
 )
 
 DEAL_FIELDS = (

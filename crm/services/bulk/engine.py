@@ -24,9 +24,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from crm.models import Batch, HistoryEvent, User
+from crm.models import Batch, HistoryEvent, Lead, User
 from crm.models.mixins import utcnow
-from crm.services import DomainError
+from crm.services import DomainError, scoring
 from crm.services.bulk.fingerprint import set_fingerprint
 from crm.services.history import close_batch, open_batch
 from crm.services.record_types import RecordType
@@ -149,6 +149,8 @@ def apply_change(session: Session, rtype: RecordType, actor: User | None, where:
     n = session.scalar(select(func.count()).select_from(model).where(_in_pick(model), differs))
     if n:
         _apply(session, rtype, actor, batch_id(), now, change, differs, chunk_size, fault)
+        if model is Lead:  # scores read status, owner's territory and the like
+            scoring.rescore(session, select(PICK.c.id))
     return picked, n
 
 

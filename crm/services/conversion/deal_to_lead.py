@@ -18,7 +18,7 @@ from crm.i18n import _
 from crm.models import Activity, Batch, Contact, Deal, HistoryEvent, Job, Lead, Organization, User
 from crm.models.mixins import utcnow
 from crm.services import DomainError, PermissionDenied
-from crm.services import history, jobs
+from crm.services import history, jobs, scoring
 from crm.services.wording import count_phrase
 from crm.services.conversion.shared import ATTACHED
 from crm.services.filters import Filter, filtered_select
@@ -132,6 +132,7 @@ def _convert_deal_chunk(session: Session, deal_ids: list[int], actor: User,
     owner = resolve_owner(session, f"user:{actor.id}", actor, "lead")  # the converter takes the leads
     created = _insert_leads(session, claimed, owner, now)
     _move_deal_children(session, claimed)
+    scoring.rescore(session, [lead_id for lead_id, _deal_id in created])
     _log_deal_conversions(session, [lead_id for lead_id, _deal_id in created], actor, now, batch_id)
     return sorted((deal_id, lead_id) for lead_id, deal_id in created)
 

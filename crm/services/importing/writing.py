@@ -4,6 +4,7 @@ from sqlalchemy.orm import Session
 
 from crm.models import HistoryEvent, User
 from crm.models.mixins import utcnow
+from crm.services import scoring
 from crm.services.bulk import Change
 from crm.services.wording import count_phrase
 from crm.services.editing import new_record_defaults, update_record
@@ -31,6 +32,8 @@ def write(session: Session, rtype: RecordType, actor: User, batch_id: str, defau
         session.execute(insert(HistoryEvent.__table__), [
             {"record_type": rtype.name, "record_id": rid, "actor_id": actor.id, "kind": "create",
              "batch_id": batch_id, "at": now} for rid in ids])
+        if rtype.name == "lead":
+            scoring.rescore(session, ids)
     for o in outcomes:
         if o.action == "update":
             changes = o.values | ({"owner_id": owner_of[id(o)]} if o.owner else {})
