@@ -133,6 +133,17 @@ def reap_dead_jobs() -> None:
         jobs.reap_dead(db.session)
 
 
+@huey.periodic_task(crontab(minute="17", hour="3"))
+def recompute_lead_scores() -> None:
+    """Every night: scores that read time ("activity in the last 7 days") follow the calendar."""
+    from crm.extensions import db
+    from crm.services import scoring
+
+    with _app().app_context():
+        scoring.recompute_all(db.session)
+        db.session.commit()
+
+
 @huey.on_startup()
 def reap_on_startup() -> None:
     """A consumer starting again (after a crash, say) first settles the jobs its predecessor left."""

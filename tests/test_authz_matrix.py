@@ -16,7 +16,7 @@ from sqlalchemy import func, select, text
 from crm.extensions import db
 from crm.models import (
     Activity, Batch, Contact, CustomField, Deal, HistoryEvent, Job, Lead, LeadStatus, Organization, Pool,
-    PoolMember, SavedList, Stage, Team, Territory, User,
+    PoolMember, SavedList, ScoringRule, Stage, Team, Territory, User,
 )
 from crm.models.mixins import utcnow
 from crm.models.pools import CaptureForm, ImportJob
@@ -194,6 +194,8 @@ def cases_for(rule, role: str, scope: str, objects: dict) -> list[Case]:
                 values[name] = db.session.scalar(select(Territory.id).order_by(Territory.id)) or 1
             case "form_id":
                 values[name] = db.session.scalar(select(CaptureForm.id)) or 1
+            case "rule_id":
+                values[name] = db.session.scalar(select(ScoringRule.id)) or 1
             case _:
                 raise AssertionError(f"{rule.endpoint}: no value for <{name}>")
     url = rule.build(values, append_unknown=False)[1] if values or not rule.arguments else None

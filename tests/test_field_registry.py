@@ -114,7 +114,7 @@ def test_every_registry_field_is_stored_on_the_model(rtype):
 def test_the_derived_views_follow_the_registry(app):
     lead = RECORD_TYPES["lead"]
     assert [f.name for f in lead.columns] == ["title", "person_name", "status", "owner", "source", "city", "value",
-                                              "created_at"]
+                                              "created_at", "score"]
     assert lead.search_columns == ("title", "person_name", "company_name", "email", "phone")
     assert {"lat", "lng", "address"} <= {f.name for f in importable_fields(db.session, lead)}
     assert "address" in {f.name for f in api_fields(db.session, lead)}
