@@ -62,6 +62,7 @@ def log_email(session: Session, rtype: RecordType, record, subject: str, sender:
                          **{f"{rtype.name}_id": record.id})
     session.add(email)
     history.log(session, rtype.name, record.id, actor.id, "email", new=subject[:120])
+    _rescore(session, record)
     return email
 
 
