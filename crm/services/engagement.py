@@ -7,7 +7,6 @@ from sqlalchemy.orm import Session
 
 from crm.i18n import _l
 from crm.models import Activity, EmailMessage, Lead, Note, User
-from crm.models.mixins import utcnow
 from crm.models.engagement import ACTIVITY_KINDS
 from crm.models.mixins import utcnow
 from crm.params import to_datetime
