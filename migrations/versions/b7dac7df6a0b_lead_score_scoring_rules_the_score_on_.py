@@ -1,7 +1,7 @@
 """Lead score: scoring rules, the score on each lead, when an activity was done
 
 Revision ID: b7dac7df6a0b
-Revises: c3e8a1f04b27
+Revises: 05ad0e7a38a4
 Create Date: 2026-12-01 20:06:08.399757
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7dac7df6a0b'
-down_revision = 'c3e8a1f04b27'
+down_revision = '05ad0e7a38a4'
 branch_labels = None
 depends_on = None
 
