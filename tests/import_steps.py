@@ -30,10 +30,18 @@ def upload(client, text: str | bytes, name="leads.csv", record_type="lead") -> I
     return db.session.get(ImportJob, response.location.rsplit("/", 1)[-1])
 
 
-def run(client, imp, mode="run", **form) -> dict:
-    """Post the import page's form (the mapping as guessed unless given); the report afterwards."""
+def run(client, imp, mode="run", unknown: str | None = "reject", **form) -> dict:
+    """Post the import page's form (the mapping as guessed unless given); the report afterwards.
+
+    Values of choice columns the page lists and `form` does not choose for: `unknown` (rows with an
+    unknown status, stage or owner are rejected, as before the value step; a new source is kept);
+    None sends no choices (what was chosen or remembered before stands).
+    """
+    db.session.refresh(imp)
     mapping = {f"col_{i}": v for i, v in imp.mapping.items()}
-    response = client.post(f"/import/{imp.id}", data=mapping | {"mode": mode, "duplicates": "skip"} | form)
+    listed = {f"value_{name}_{n}": "new" if name == "source" else unknown
+              for name, values in (imp.unknown_values or {}).items() for n in range(len(values)) if unknown is not None}
+    response = client.post(f"/import/{imp.id}", data=mapping | listed | {"mode": mode, "duplicates": "skip"} | form)
     assert response.status_code == 303, response.get_data(as_text=True)[:800]
     db.session.expire_all()
     return db.session.get(ImportJob, imp.id).report

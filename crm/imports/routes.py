@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from crm.extensions import db
-from crm.i18n import _
+from crm.i18n import _, ngettext
 from crm.models import Job
 from crm.models.pools import ImportJob
 from crm.rendering import render
@@ -63,6 +63,8 @@ def upload():
     imp = ImportJob(id=import_id, actor_id=current_user.id, record_type=record_type, filename=file.filename[:255],
                     path=str(path), encoding=fmt.encoding, delimiter=fmt.delimiter, headers=fmt.headers,
                     row_count=fmt.rows, width=fmt.width, mapping=importing.guess_mapping(db.session, record_type, fmt.headers))
+    importing.prepare_values(db.session, imp, current_user, {},
+                             importing.remembered_values(db.session, record_type, fmt.headers))
     db.session.add(imp)
     db.session.commit()
     return redirect(url_for("imports.show", import_id=imp.id), code=303)
@@ -90,8 +92,11 @@ def show(import_id: str):
 
 def _show(imp: ImportJob, error: str | None = None, status: int = 200):
     job = db.session.get(Job, imp.job_id) if imp.job_id else None
+    rtype = RECORD_TYPES[imp.record_type]
+    value_options = {name: importing.value_choices(db.session, rtype.by_name[name], current_user, imp.record_type)
+                     for name in imp.unknown_values or {}}
     return render("imports/show.html", "import_page", status=status, imp=imp, job=job, error=error,
-                  rtype=RECORD_TYPES[imp.record_type], fields=importing.field_choices(imp.record_type),
+                  rtype=rtype, fields=importing.field_choices(imp.record_type), value_options=value_options,
                   owners=owner_choices(db.session, current_user, imp.record_type),
                   policies=importing.DUPLICATE_POLICIES, stopped=importing.stopped(imp, job),
                   may_resume=importing.may_resume(db.session, imp, job))
@@ -111,13 +116,25 @@ def start(import_id: str):
         return _start_job(imp, dry=False, resume=True)
     if imp.batch_id:
         return _show(imp, _("This file was imported already; upload it again to repeat."), 409)
+    chosen = importing.posted_choices(imp, request.form)
     imp.mapping = importing.clean_mapping(imp.record_type, imp.headers,
                                           {i: request.form.get(f"col_{i}", "") for i in range(len(imp.headers))})
     owner, policy = request.form.get("owner", ""), request.form.get("duplicates", "skip")
     if owner and owner not in dict(owner_choices(db.session, current_user, imp.record_type)):
         return _show(imp, _("Choose an owner from the list."), 422)
     imp.owner_choice, imp.duplicates = owner, policy if policy in importing.DUPLICATE_POLICIES else "skip"
-    importing.remember_mapping(db.session, imp.record_type, imp.headers, imp.mapping)
+    try:
+        undecided = importing.prepare_values(db.session, imp, current_user, chosen, importing.remembered_values(
+            db.session, imp.record_type, imp.headers))
+    except DomainError as error:
+        return _show(imp, str(error), 422)
+    if undecided:
+        db.session.commit()
+        flash(ngettext("%(num)s value in the file is not known here: choose what it becomes, then run again.",
+                       "%(num)s values in the file are not known here: choose what each becomes, then run again.",
+                       undecided))
+        return redirect(url_for("imports.show", import_id=imp.id, _anchor="values-heading"), code=303)
+    importing.remember_mapping(db.session, imp.record_type, imp.headers, imp.mapping, imp.value_map)
     return _start_job(imp, dry=request.form.get("mode") != "run")
 
 

@@ -91,6 +91,8 @@ class ImportMapping(db.Model):
     record_type: Mapped[str] = mapped_column(String(20))
     header_key: Mapped[str] = mapped_column(String(64))
     mapping: Mapped[dict] = mapped_column(JSON, default=dict)
+    # What the file's values of choice columns became: {field: {value (lower case): choice}}.
+    value_map: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
     __table_args__ = (UniqueConstraint("record_type", "header_key", name="uq_import_mapping_type_key"),)
@@ -111,6 +113,10 @@ class ImportJob(db.Model):
     width: Mapped[int] = mapped_column(default=0, server_default="0")  # cells in the widest row
     mapping: Mapped[dict] = mapped_column(JSON, default=dict)
     owner_choice: Mapped[str] = mapped_column(String(40), default="")
+    # Values of choice columns the app does not know ({field: [[value, rows], ...]}) and what each
+    # becomes ({field: {value (lower case): choice}}): see crm/services/importing/choices.py.
+    unknown_values: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    value_map: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     duplicates: Mapped[str] = mapped_column(String(10), default="skip")  # skip | update | create
     report: Mapped[dict] = mapped_column(JSON, default=dict)  # the last run (dry or real)
     job_id: Mapped[str | None] = mapped_column(String(36))

@@ -15,6 +15,7 @@ from crm.models.pools import ImportJob
 from crm.services import DomainError, owners
 from crm.services.csv_cells import is_formula, neutralize_cell
 from crm.services.filters import Filter, filtered_select
+from crm.services.importing import choices
 from crm.services.importing.values import RowValues
 from crm.services.record_types import RECORD_TYPES
 
@@ -36,6 +37,7 @@ class Classifier:
 
     def __init__(self, session: Session, imp: ImportJob, actor: User):
         self.session, self.imp, self.actor = session, imp, actor
+        self.value_map = imp.value_map or {}  # what the file's unknown choice values become
         self.rtype = RECORD_TYPES[imp.record_type]
         self.columns = {int(i): f for i, f in imp.mapping.items() if f}
         self.email_column = next((i for i, f in self.columns.items() if f == "email"), None)
@@ -66,9 +68,10 @@ class Classifier:
                 value = neutralize_cell(value)
             if value:
                 raw[name] = f"{raw[name]} {value}" if name in raw else value
+        mapped_owner = choices.apply(self.value_map, raw)
         try:
             outcome.values = self.values.values(raw)
-            outcome.owner = self._owner(raw.get("owner", ""))
+            outcome.owner = self._check_owner(mapped_owner) if mapped_owner else self._owner(raw.get("owner", ""))
         except DomainError as error:
             return _reject(outcome, str(error))
         return outcome
@@ -88,6 +91,10 @@ class Classifier:
         choice = self.owner_names[key]
         if choice is None:
             raise DomainError(_("More than one user or pool is called “%(name)s”: use the user's email.", name=text))
+        return self._check_owner(choice)
+
+    def _check_owner(self, choice: str) -> str:
+        """The choice if the importer may hand records to it (asked once per choice), else DomainError."""
         if choice not in self.refused:
             try:
                 owners.check_choice(self.session, choice, self.actor, self.rtype.name)

@@ -8,6 +8,8 @@ from crm.models.pools import ImportMapping
 from crm.services.fields import Field, alias_index, normalize
 from crm.services.record_types import RECORD_TYPES
 
+NAME_PARTS = frozenset({"firstname", "middlename", "lastname"})  # columns that join into one name
+
 
 def importable(record_type: str) -> list[Field]:
     """The fields a column can go to, in form order (the field registry decides)."""
@@ -34,7 +36,13 @@ def guess_mapping(session: Session, record_type: str, headers: list[str]) -> dic
     if remembered:
         return remembered
     by_header = alias_index(importable(record_type))
-    return {str(i): by_header.get(normalize_header(header), "") for i, header in enumerate(headers)}
+    mapping: dict[str, str] = {}
+    for i, header in enumerate(headers):
+        name = by_header.get(normalize_header(header), "")
+        # Each field once (a Mobile column after Phone stays out), but a name's parts join.
+        taken = name in mapping.values() and normalize_header(header) not in NAME_PARTS
+        mapping[str(i)] = "" if taken else name
+    return mapping
 
 
 def clean_mapping(record_type: str, headers: list[str], chosen: dict[int, str]) -> dict[str, str]:
@@ -43,11 +51,23 @@ def clean_mapping(record_type: str, headers: list[str], chosen: dict[int, str]) 
     return {str(i): chosen.get(i, "") if chosen.get(i, "") in fields else "" for i in range(len(headers))}
 
 
-def remember_mapping(session: Session, record_type: str, headers: list[str], mapping: dict) -> None:
+def remembered_values(session: Session, record_type: str, headers: list[str]) -> dict[str, dict[str, str]]:
+    """What unknown values of choice columns became the last times these headers were imported."""
+    return session.scalar(select(ImportMapping.value_map).where(
+        ImportMapping.record_type == record_type, ImportMapping.header_key == header_key(headers))) or {}
+
+
+def remember_mapping(session: Session, record_type: str, headers: list[str], mapping: dict,
+                     value_map: dict | None = None) -> None:
+    """Remember the column mapping, and add these value choices to the ones remembered before."""
     key = header_key(headers)
     row = session.scalar(select(ImportMapping).where(ImportMapping.record_type == record_type,
                                                      ImportMapping.header_key == key))
     if row is None:
-        session.add(ImportMapping(record_type=record_type, header_key=key, mapping=mapping))
-    else:
-        row.mapping = mapping
+        row = ImportMapping(record_type=record_type, header_key=key, mapping=mapping, value_map={})
+        session.add(row)
+    row.mapping = mapping
+    values = {name: dict(choices) for name, choices in (row.value_map or {}).items()}
+    for name, choices in (value_map or {}).items():
+        values.setdefault(name, {}).update(choices)
+    row.value_map = values

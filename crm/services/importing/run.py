@@ -20,6 +20,7 @@ from crm.models.pools import ImportJob
 from crm.services import DomainError, history, jobs, owners
 from crm.services.bulk import begin_write
 from crm.services.csv_cells import neutralize_cell
+from crm.services.importing import choices
 from crm.services.importing.classify import Classifier
 from crm.services.importing.reading import rows
 from crm.services.importing.writing import write
@@ -73,6 +74,8 @@ class Run:
         self.session, self.imp, self.dry_run = session, imp, dry_run
         self.chunks_done = 0
         self.actor = session.get(User, imp.actor_id)
+        if not dry_run and not resume:
+            choices.resolve_new(session, imp, self.actor)
         self.classifier = Classifier(session, imp, self.actor)
         self.rtype = self.classifier.rtype
         owners.check_choice(session, imp.owner_choice or f"user:{self.actor.id}", self.actor, self.rtype.name)
