@@ -1,7 +1,7 @@
 """import remembers what unknown values of choice columns become
 
 Revision ID: f17c34081cbb
-Revises: b7c1e5a0d2f4
+Revises: c3e8a1f04b27
 Create Date: 2026-12-01 20:12:34.260723
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f17c34081cbb'
-down_revision = 'b7c1e5a0d2f4'
+down_revision = 'c3e8a1f04b27'
 branch_labels = None
 depends_on = None
 
