@@ -1,7 +1,7 @@
 """import remembers what unknown values of choice columns become
 
 Revision ID: f17c34081cbb
-Revises: c3e8a1f04b27
+Revises: 05ad0e7a38a4
 Create Date: 2026-12-01 20:12:34.260723
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f17c34081cbb'
-down_revision = 'c3e8a1f04b27'
+down_revision = '05ad0e7a38a4'
 branch_labels = None
 depends_on = None
 
