@@ -1,7 +1,7 @@
 """import remembers what unknown values of choice columns become
 
 Revision ID: f17c34081cbb
-Revises: 05ad0e7a38a4
+Revises: b7dac7df6a0b
 Create Date: 2026-12-01 20:12:34.260723
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f17c34081cbb'
-down_revision = '05ad0e7a38a4'
+down_revision = 'b7dac7df6a0b'
 branch_labels = None
 depends_on = None
 
