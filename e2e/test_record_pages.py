@@ -92,3 +92,39 @@ def test_a_lead_from_a_deal_links_its_contact_and_logs_an_email(page: Page, live
                                                                 HistoryEvent.kind == "email")) == "Call notes sent"
     carried.get_by_role("link").first.click()
     expect(page).to_have_url(f"{live_server}/contacts/{contact_id}")
+
+
+def test_deal_to_lead_to_deal_keeps_the_currency_and_expected_close(page: Page, live_server, app_db):
+    import re
+    from datetime import date
+    from decimal import Decimal
+
+    from crm.models import Deal
+    with app_db():
+        deal = db.session.scalar(select(Deal).where(Deal.deleted_at.is_(None)).order_by(Deal.id))
+        deal.value, deal.currency, deal.expected_close = Decimal("48000"), "SEK", date(2027, 3, 1)
+        db.session.commit()
+        deal_id = deal.id
+    page.set_viewport_size({"width": 1280, "height": 900})
+    login(page, live_server)
+    page.goto(f"{live_server}/deals/{deal_id}")
+    page.get_by_label("More actions").click()
+    page.get_by_role("link", name="Convert to lead").click()
+    page.get_by_role("dialog").get_by_role("button", name="Convert to lead").click()
+    expect(page).to_have_url(re.compile(r"/leads/\d+$"))
+    details = page.get_by_role("region", name="Details")
+    expect(details.locator("dt:text-is('Value') + dd")).to_contain_text("SEK")
+    expect(details.locator("dt:text-is('Expected close') + dd")).to_contain_text("2027")
+    lead_id = int(page.url.rsplit("/", 1)[1])
+    with app_db():
+        lead = db.session.get(Lead, lead_id)
+        assert (lead.value, lead.currency, lead.expected_close) == (Decimal("48000"), "SEK", date(2027, 3, 1))
+
+    page.get_by_role("link", name="Convert", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Deal value (SEK)")).to_have_value("48000.00")
+    dialog.get_by_role("button", name="Convert").click()
+    expect(page.get_by_text("Lead converted into")).to_be_visible()
+    with app_db():
+        deal = db.session.get(Deal, db.session.get(Lead, lead_id).converted_deal_id)
+        assert (deal.value, deal.currency, deal.expected_close) == (Decimal("48000"), "SEK", date(2027, 3, 1))

@@ -116,6 +116,8 @@ class Lead(Timestamps, SoftDelete, Owned, Located, CustomValues, db.Model):
     source: Mapped[str] = mapped_column(String(60), default="", index=True)
     status_id: Mapped[int | None] = mapped_column(ForeignKey("lead_status.id"), index=True)
     value: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="EUR", server_default="EUR")
+    expected_close: Mapped[date | None] = mapped_column(Date)  # kept from a deal, and given back to one
     tags: Mapped[str] = mapped_column(String(400), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     converted_at: Mapped[datetime | None] = mapped_column(DateTime)

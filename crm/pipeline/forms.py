@@ -6,7 +6,7 @@ from wtforms import BooleanField, DecimalField, RadioField, SelectField, StringF
 from wtforms.validators import Length, NumberRange, Optional
 
 from crm.form_choices import choice_values, grouped_choices, select_choices
-from crm.i18n import _l
+from crm.i18n import _, _l
 from crm.models import Lead, Pipeline, Team, User
 from crm.params import to_id
 from crm.services.conversion import CUSTOMER_CHOICES, LeadPlan, customer_suggestions
@@ -44,6 +44,7 @@ def build_convert_form(session: Session, lead: Lead, viewer: User) -> ConvertLea
     form.stage.choices = grouped_choices(
         (p.name, [(str(s.id), s.name) for s in p.stages if not (s.is_won or s.is_lost)])
         for p in session.scalars(select(Pipeline).order_by(Pipeline.position)))
+    form.value.label.text = _("Deal value (%(currency)s)", currency=lead.currency)
     if not form.is_submitted():
         _prefill(form, lead, contacts, orgs)
     return form

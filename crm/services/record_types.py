@@ -15,6 +15,7 @@ PHONE = ("phone", "phonenumber", "mobile", "mobilephone", "personphone", "phone1
 SOURCE = ("source", "leadsource", "originalsource", "dealsource")
 TITLE = ("title", "leadtitle", "dealtitle", "dealname", "opportunityname", "subject")
 VALUE = ("value", "amount", "dealvalue", "leadvalue")
+CURRENCIES = ("EUR", "USD", "GBP", "SEK")
 OWNER = ("owner", "leadowner", "ownername", "owneremail", "contactowner", "dealowner", "recordowner",
          "hubspotowner", "assignedto")
 
@@ -42,7 +43,19 @@ def _source(**facts) -> Field:
 
 
 def _value(**facts) -> Field:
-    return Field("value", _l("Value"), Kind.MONEY, sortable=True, aliases=VALUE, **facts)
+    """A lead's or deal's value, in its currency (the two read and merge as one row)."""
+    return Field("value", _l("Value"), Kind.MONEY, sortable=True, aliases=VALUE, currency="currency", group="value",
+                 **facts)
+
+
+def _currency() -> Field:
+    return Field("currency", _l("Currency"), Kind.CHOICE, choices=CURRENCIES, group="value",
+                 aliases=("currency", "currencycode"))
+
+
+def _expected_close(**facts) -> Field:
+    return Field("expected_close", _l("Expected close"), Kind.DATE,
+                 aliases=("expectedclose", "closedate", "expectedclosedate"), **facts)
 
 
 def _reference(name: str, label, *, listed: int | None = None, **facts) -> Field:
@@ -99,6 +112,8 @@ LEAD_FIELDS = (
     _owner(listed=3),
     _source(sortable=True, listed=4),
     _value(listed=6),
+    _currency(),
+    _expected_close(),
     Field("tags", _l("Tags"), Kind.TAGS, description=_l("Comma-separated"), merge=UNITE,
           aliases=("tags", "labels", "label")),
     *_place(city_listed=5),
@@ -116,9 +131,8 @@ LEAD_FIELDS = (
 
 DEAL_FIELDS = (
     _title("title", _l("Title"), _l("A deal needs a title."), list_label=_l("Deal")),
-    _value(listed=4, currency="currency", group="value"),
-    Field("currency", _l("Currency"), Kind.CHOICE, choices=("EUR", "USD", "GBP", "SEK"), group="value",
-          aliases=("currency", "currencycode")),
+    _value(listed=4),
+    _currency(),
     Field("stage", _l("Stage"), Kind.CHOICE, column="stage_id", choices="stage", relation="stage",
           companions=("pipeline_id",), required=_l("A deal needs a pipeline stage."), filterable=True, sortable=True,
           sort_by="position", listed=2,
@@ -126,8 +140,7 @@ DEAL_FIELDS = (
     _owner(listed=3),
     _reference("organization", _l("Organization"), listed=1, duplicate="organization"),
     _reference("contact", _l("Contact person")),
-    Field("expected_close", _l("Expected close"), Kind.DATE, sortable=True, listed=5,
-          aliases=("expectedclose", "closedate", "expectedclosedate")),
+    _expected_close(sortable=True, listed=5),
     _email(),
     _phone(),
     _source(),

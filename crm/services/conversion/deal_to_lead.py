@@ -165,7 +165,8 @@ def _insert_leads(session: Session, deal_ids: list[int], owner: User,
     contact_email = contact.with_only_columns(Contact.email).scalar_subquery()
     contact_phone = contact.with_only_columns(Contact.phone).scalar_subquery()
     columns = {
-        "title": Deal.title, "value": Deal.value, "description": Deal.description,
+        "title": Deal.title, "value": Deal.value, "currency": Deal.currency,
+        "expected_close": Deal.expected_close, "description": Deal.description,
         "person_name": func.coalesce(contact.with_only_columns(Contact.name).scalar_subquery(), ""),
         "company_name": func.coalesce(org_name.scalar_subquery(), ""),
         "email": case((Deal.email != "", Deal.email), else_=func.coalesce(contact_email, "")),

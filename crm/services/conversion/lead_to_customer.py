@@ -188,6 +188,7 @@ def _new_deal(session: Session, lead: Lead, stage: Stage, plan: LeadPlan, contac
               owner: _Owner, actor: User) -> Deal:
     return create_record(session, DEAL, dict(
         title=plan.deal_title.strip() or lead.title, value=plan.value if plan.value is not None else lead.value,
+        currency=lead.currency, expected_close=lead.expected_close,
         pipeline_id=stage.pipeline_id, stage_id=stage.id, contact_id=contact.id if contact else None,
         organization_id=org.id if org else None, source=lead.source, **owner.values(),
         email=lead.email, phone=lead.phone, description=lead.description,
