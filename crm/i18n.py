@@ -5,7 +5,7 @@ constants, form labels, error messages raised from services) and `ngettext` (plu
 get `_`, `gettext` and `ngettext` from Flask-Babel's Jinja extension.
 """
 from flask import Flask, has_request_context, request
-from flask_babel import Babel, gettext as _, lazy_gettext as _l, ngettext, refresh
+from flask_babel import Babel, get_translations, gettext as _, lazy_gettext as _l, refresh
 from flask_login import current_user
 
 LANGUAGES = ("en", "es", "it", "fa", "sv", "fr")
@@ -38,3 +38,11 @@ def select_locale() -> str | None:
     if chosen in LANGUAGES:
         return chosen
     return request.accept_languages.best_match(LANGUAGES)
+
+
+def ngettext(singular: str, plural: str, n: int, **variables) -> str:
+    """The form of the message for `n` in the current language; `%(num)s` is `n` written for the
+    language (12,345 / 12.345 / ۱۲٬۳۴۵) unless `num` is given."""
+    from crm.formatting import number  # formatting uses this module
+    variables.setdefault("num", number(n))
+    return get_translations().ungettext(singular, plural, n) % variables

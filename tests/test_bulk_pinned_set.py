@@ -31,7 +31,7 @@ def test_same_count_other_members_is_refused(app, auth, client):
     response = apply(client, headers=HX, **selection, action="reassign", confirm="REASSIGN", count="2",
                      pinned=seen, new_owner=f"user:{user('rep3@example.com').id}")
     assert response.status_code == 409
-    assert "The set changed since the drawer opened: some leads left it and others joined it" in response.text
+    assert "The set changed since the drawer opened: some records left it and others joined it" in response.text
     assert owners() == before
     assert db.session.scalar(select(func.count(Batch.id))) == 0
     # The drawer shown again carries the new set: confirming that one works.

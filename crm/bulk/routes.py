@@ -29,6 +29,7 @@ from sqlalchemy import select
 from crm.bulk import background
 from crm.bulk.forms import ActionRequest, BadSelection, read_action, read_selection, selection_args
 from crm.extensions import db
+from crm.i18n import _, ngettext
 from crm.models import Batch, HistoryEvent, Pipeline
 from crm.paging import paginate
 from crm.params import to_id
@@ -49,7 +50,7 @@ REFRESH_EVENT = "records-changed"
 @login_required
 def drawer():
     """The drawer: count, breakdown by owner and stage, the three actions. Never writes."""
-    _require(may_mass_change(current_user), "Only admins and managers can make mass changes.")
+    _require(may_mass_change(current_user), _("Only admins and managers can make mass changes."))
     return _drawer(_selection(), ActionRequest(action=request.values.get("action", ""),
                                                new_owner=request.values.get("new_owner", ""),
                                                new_stage=to_id(request.values.get("new_stage"))))
@@ -59,9 +60,9 @@ def drawer():
 @login_required
 def apply():
     """Re-check the word and the count, then apply the action to the whole set in one transaction."""
-    _require(may_mass_change(current_user), "Only admins and managers can make mass changes.")
+    _require(may_mass_change(current_user), _("Only admins and managers can make mass changes."))
     sel, req = _selection(), read_action(request.form)
-    _require(req.action != "delete" or may_purge(current_user), "Only admins can delete records in bulk.")
+    _require(req.action != "delete" or may_purge(current_user), _("Only admins can delete records in bulk."))
     if req.errors:
         return _drawer(sel, req, status=422)
     if (req.count or 0) > current_app.config["BULK_INLINE_LIMIT"]:
@@ -97,19 +98,20 @@ def _attempt(sel: bulk.Selection, req: ActionRequest):
         return None, _drawer(sel, again, status=409, message=str(error))
     except DomainError as error:
         db.session.rollback()
-        return None, _drawer(sel, req, status=422, message=f"{error} Nothing was changed.")
+        return None, _drawer(sel, req, status=422, message=_("%(refusal)s Nothing was changed.", refusal=error))
     except Exception:
         db.session.rollback()
         current_app.logger.exception("Mass change failed")
-        return None, _drawer(sel, req, status=500, message="The mass change failed half-way and was rolled back: "
-                                                           "nothing was changed. Try again in a moment.")
+        return None, _drawer(sel, req, status=500, message=_(
+            "The mass change failed half-way and was rolled back: nothing was changed. Try again in a moment."))
 
 
 def _left_out(ignored: int) -> str:
     if not ignored:
         return ""
-    return (f" {ignored:,} ticked record{'s' if ignored != 1 else ''} you cannot change "
-            f"(or no longer matching) {'were' if ignored != 1 else 'was'} left out.")
+    return " " + ngettext("%(num)s ticked record you cannot change (or no longer matching) was left out.",
+                          "%(num)s ticked records you cannot change (or no longer matching) were left out.",
+                          ignored)
 
 
 def _run(sel: bulk.Selection, req: ActionRequest) -> bulk.Outcome:
@@ -225,10 +227,10 @@ def run_and_flash(operation: Callable[[], bulk.Outcome]) -> None:
         abort(403, str(error))
     except DomainError as error:
         db.session.rollback()
-        flash(f"{error} Nothing was changed.", "error")
+        flash(_("%(refusal)s Nothing was changed.", refusal=error), "error")
     else:
         db.session.commit()
-        flash(outcome.message or "Nothing was changed.")
+        flash(outcome.message or _("Nothing was changed."))
 
 
 def _require(allowed: bool, message: str) -> None:

@@ -10,25 +10,26 @@ from crm.models import (
     Batch, Contact, CustomField, HistoryEvent, LeadStatus, MergeLink, Organization, Pipeline, Pool, Role, Stage, Team,
     Territory, User,
 )
-from crm.i18n import _
+from crm.i18n import _, _l
 from crm.params import to_id
 from crm.services.permissions import visible_clause
 from crm.services.record_types import RECORD_TYPES, RecordType
 
 # Foreign-key fields whose stored ids are shown by name.
 REFERENCES = {
-    "owner_id": (User, "owner"),
-    "stage_id": (Stage, "stage"),
-    "status_id": (LeadStatus, "status"),
-    "territory_id": (Territory, "territory"),
-    "pipeline_id": (Pipeline, "pipeline"),
-    "organization_id": (Organization, "organization"),
-    "contact_id": (Contact, "contact"),
-    "team_id": (Team, "team"),
+    "owner_id": (User, _l("owner")),
+    "stage_id": (Stage, _l("stage")),
+    "status_id": (LeadStatus, _l("status")),
+    "territory_id": (Territory, _l("territory")),
+    "pipeline_id": (Pipeline, _l("pipeline")),
+    "organization_id": (Organization, _l("organization")),
+    "contact_id": (Contact, _l("contact")),
+    "team_id": (Team, _l("team")),
 }
-BATCH_WORDS = {"reassign": "mass change", "change": "mass change", "delete": "mass change",
-               "import": "import", "merge": "merge", "convert": "conversion", "undo": "undo",
-               "restore": "restore", "territories": "territory update", "status_remove": "status removal"}
+BATCH_WORDS = {"reassign": _l("mass change"), "change": _l("mass change"), "delete": _l("mass change"),
+               "import": _l("import"), "merge": _l("merge"), "convert": _l("conversion"), "undo": _l("undo"),
+               "restore": _l("restore"), "territories": _l("territory update"),
+               "status_remove": _l("status removal")}
 # Admin events are logged against things that are not records (no page to link to): what each is
 # called, and the column holding its current name (a setting has none).
 ADMIN_THINGS = {"custom_field": ("custom field", CustomField.label), "lead_status": ("lead status", LeadStatus.name),
@@ -161,7 +162,8 @@ def describe(session: Session, events: list[HistoryEvent], *, with_record: bool 
 
 
 def _sentence(e: HistoryEvent, names: dict, batch: Batch | None) -> str:
-    actor = e.actor.name if e.actor else "System"
+    """The event in the reader's language (batch entries keep the words they were written in)."""
+    actor = e.actor.name if e.actor else _("System")
     if e.record_type == "batch":
         return e.new or f"{actor} ran a {e.kind}"
     if e.record_type not in RECORD_TYPES:
@@ -171,17 +173,39 @@ def _sentence(e: HistoryEvent, names: dict, batch: Batch | None) -> str:
     elif e.kind == "merge_value":
         text = _("merged from #%(id)s: %(field)s %(value)s", id=e.new, field=_field_label(e), value=e.old)
     else:
-        text = {
-            "create": "created", "delete": f"moved to trash {e.new or ''}".strip(), "restore": "restored from trash",
-            "purge": "purged for good", "convert": f"converted: {e.new or ''}".strip(": "),
-            "merge": f"merged: {e.new or ''}".strip(": "), "note": f"note added: {e.new or ''}",
-            "activity": f"activity planned: {e.new or ''}", "activity_done": f"activity done: {e.new or ''}",
-            "activity_reopened": f"activity reopened: {e.new or ''}",
-            "email": _("email logged: %(subject)s", subject=e.new or ""),
-        }.get(e.kind, e.new or e.kind)
+        text = _record_event(e.kind, e.new or "")
     if batch is not None:
-        return f"{text} ({BATCH_WORDS.get(batch.action, batch.action)} by {actor})"
+        # TRANSLATORS: after a record's history entry: "(mass change by Ana Ruiz)".
+        return _("%(event)s (%(what)s by %(actor)s)", event=text,
+                 what=BATCH_WORDS.get(batch.action, batch.action), actor=actor)
     return text
+
+
+def _record_event(kind: str, detail: str) -> str:
+    """"created", "note added: Call back on Monday", ..."""
+    if kind == "create":
+        return _("created")
+    if kind == "delete":
+        return _("moved to trash %(detail)s", detail=detail).strip() if detail else _("moved to trash")
+    if kind == "restore":
+        return _("restored from trash")
+    if kind == "purge":
+        return _("purged for good")
+    if kind == "convert":
+        return _("converted: %(detail)s", detail=detail) if detail else _("converted")
+    if kind == "merge":
+        return _("merged: %(detail)s", detail=detail) if detail else _("merged")
+    if kind == "note":
+        return _("note added: %(note)s", note=detail)
+    if kind == "activity":
+        return _("activity planned: %(activity)s", activity=detail)
+    if kind == "activity_done":
+        return _("activity done: %(activity)s", activity=detail)
+    if kind == "activity_reopened":
+        return _("activity reopened: %(activity)s", activity=detail)
+    if kind == "email":
+        return _("email logged: %(subject)s", subject=detail)
+    return detail or kind
 
 
 def _admin_sentence(e: HistoryEvent, names: dict) -> str:
@@ -201,23 +225,21 @@ def _admin_sentence(e: HistoryEvent, names: dict) -> str:
 
 
 def _field_change(e: HistoryEvent, names: dict) -> str:
-    label = REFERENCES.get(e.field, (None, e.field.replace("_", " ")))[1]
-    if e.field.startswith("custom."):
-        label = e.field.removeprefix("custom.").replace("_", " ")
+    label = REFERENCES[e.field][1] if e.field in REFERENCES else _field_label(e).lower()
     old, new = (_display(e.field, v, names) for v in (e.old, e.new))
     if new is not None and e.field == "owner_id" and ("via", e.via) in names:
         new = _("%(owner)s (pool %(pool)s)", owner=new, pool=names[("via", e.via)])
     if old is None:
-        return f"{label} set to {new}"
+        return _("%(field)s set to %(new)s", field=label, new=new)
     if new is None:
-        return f"{label} cleared (was {old})"
-    return f"{label} changed from {old} to {new}"
+        return _("%(field)s cleared (was %(old)s)", field=label, old=old)
+    return _("%(field)s changed from %(old)s to %(new)s", field=label, old=old, new=new)
 
 
 def _field_label(e: HistoryEvent) -> str:
     """The registry's label of an event's field (a custom field's key when it is not in the registry)."""
     rtype = RECORD_TYPES.get(e.record_type)
-    field = rtype.by_name.get(e.field) if rtype else None
+    field = next((f for f in rtype.fields if e.field in (f.name, f.column)), None) if rtype else None
     return str(field.label) if field else e.field.removeprefix("custom.").replace("_", " ")
 
 

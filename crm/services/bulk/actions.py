@@ -7,6 +7,7 @@ from collections.abc import Callable
 from sqlalchemy import Column, Integer, Table, func, insert, literal, select
 from sqlalchemy.orm import Session
 
+from crm.formatting import number
 from crm.i18n import _, _l, ngettext
 from crm.models import Pool, User
 from crm.models.mixins import utcnow
@@ -57,7 +58,8 @@ def reassign(session: Session, sel: Selection, choice: str, *, expected: int | N
     owner, team, prepare = _owner_plan(session, sel, choice)
     label = owners.choice_label(session, choice)
     change = Change("reassign", {"owner_id": owner, "team_id": team},
-                    phrase=lambda n: f"reassigned {count_phrase(n, sel.rtype)} to {label}",
+                    phrase=lambda n: _("reassigned %(records)s to %(owner)s", records=count_phrase(n, sel.rtype),
+                                       owner=label),
                     params={"owner": choice, "owner_label": label}, prepare=prepare,
                     via=owners.via_of(choice))
     outcome = run(session, sel.rtype, sel.viewer, sel.conditions(), change, expected=expected,
@@ -66,9 +68,14 @@ def reassign(session: Session, sel: Selection, choice: str, *, expected: int | N
     if prepare is not None:
         outcome.message = _spread_message(session, sel, choice, outcome)
     elif same and outcome.changed:
-        outcome.message += f" {count_phrase(same, sel.rtype)} already belonged to {label} and stayed as they were."
+        outcome.message += " " + ngettext(
+            "%(records)s already belonged to %(owner)s and stayed as it was.",
+            "%(records)s already belonged to %(owner)s and stayed as they were.", same,
+            records=count_phrase(same, sel.rtype), owner=label)
     elif not outcome.changed:
-        outcome.message = f"Nothing to change: {'the' if same != 1 else 'that'} {count_phrase(same, sel.rtype)} already belonged to {label}."
+        outcome.message = ngettext("Nothing to change: that %(records)s already belonged to %(owner)s.",
+                                   "Nothing to change: the %(records)s already belonged to %(owner)s.", same,
+                                   records=count_phrase(same, sel.rtype), owner=label)
     return outcome
 
 
@@ -76,7 +83,7 @@ def _owner_plan(session: Session, sel: Selection, choice: str):
     """New owner/team as SQL: one user for all (literals), or per record from the owner service (pools)."""
     kind, _ident = owners.parse_choice(choice)
     if kind is None:
-        raise DomainError("Choose the new owner.")
+        raise DomainError(_("Choose the new owner."))
     model = sel.rtype.model
     if kind == "user":
         user = owners.resolve_owner(session, choice, sel.viewer, sel.rtype.name)
@@ -102,7 +109,7 @@ def _spread_message(session: Session, sel: Selection, choice: str, outcome: Outc
     """How a pool spread the set: "Reassigned through the pool Inbound EU: 53 leads: Ana Ruiz 17, ..."."""
     counts = session.execute(select(User.name, func.count()).select_from(ASSIGN)
                              .join(User, User.id == ASSIGN.c.owner_id).group_by(User.name).order_by(User.name)).all()
-    spread = ", ".join(f"{name} {n:,}" for name, n in counts)
+    spread = ", ".join(f"{name} {number(n)}" for name, n in counts)
     _kind, pool_id = owners.parse_choice(choice)
     message = _("Reassigned through the pool %(pool)s — %(records)s: %(spread)s.",
                 pool=session.get(Pool, pool_id).name, records=count_phrase(outcome.selected, sel.rtype), spread=spread)
@@ -120,20 +127,30 @@ def change_stage(session: Session, sel: Selection, stage_id: int | None, *, expe
     _guard(sel.viewer, "change")
     position = sel.rtype.position_field
     if position is None:
-        raise DomainError(f"{sel.rtype.plural.capitalize()} have no stage or status to change.")
+        raise DomainError(_("These records have no stage or status to change."))
     what = position.name  # "stage" or "status"
     target = session.get(SOURCE_MODELS[position.choices], stage_id) if stage_id else None
     if target is None:
-        raise DomainError(f"Choose the new {what}.")
+        raise DomainError(_("Choose the new stage.") if what == "stage" else _("Choose the new status."))
     fields = {name: literal(value, Integer) for name, value in column_values(position, target).items()}
     label = str(target)
     change = Change("change", fields,
-                    phrase=lambda n: f"changed the {what} of {count_phrase(n, sel.rtype)} to {label}",
+                    phrase=lambda n: (_("changed the stage of %(records)s to %(stage)s", stage=label,
+                                        records=count_phrase(n, sel.rtype)) if what == "stage" else
+                                      _("changed the status of %(records)s to %(status)s", status=label,
+                                        records=count_phrase(n, sel.rtype))),
                     params={what: target.id, "label": label})
     outcome = run(session, sel.rtype, sel.viewer, sel.conditions(), change, expected=expected,
                   pinned=pinned, chunk_size=chunk_size, fault=fault)
     if not outcome.changed:
-        outcome.message = f"Nothing to change: the {count_phrase(outcome.selected, sel.rtype)} already have the {what} {label}."
+        records = count_phrase(outcome.selected, sel.rtype)
+        outcome.message = (
+            ngettext("Nothing to change: the %(records)s already has the stage %(stage)s.",
+                     "Nothing to change: the %(records)s already have the stage %(stage)s.", outcome.selected,
+                     records=records, stage=label) if what == "stage" else
+            ngettext("Nothing to change: the %(records)s already has the status %(status)s.",
+                     "Nothing to change: the %(records)s already have the status %(status)s.", outcome.selected,
+                     records=records, status=label))
     return outcome
 
 
@@ -143,13 +160,13 @@ def delete(session: Session, sel: Selection, *, expected: int | None, pinned: st
     _guard(sel.viewer, "delete")
     now = utcnow()
     change = Change("delete", extra={"deleted_at": now}, kind="delete",
-                    phrase=lambda n: f"deleted {count_phrase(n, sel.rtype)}")
+                    phrase=lambda n: _("deleted %(records)s", records=count_phrase(n, sel.rtype)))
     return run(session, sel.rtype, sel.viewer, sel.conditions(), change, expected=expected,
                pinned=pinned, chunk_size=chunk_size, fault=fault, now=now)
 
 
 def _guard(viewer: User, action: str) -> None:
     if not may_mass_change(viewer):
-        raise PermissionDenied("Only admins and managers can make mass changes.")
+        raise PermissionDenied(_("Only admins and managers can make mass changes."))
     if action == "delete" and not may_purge(viewer):
-        raise PermissionDenied("Only admins can delete records in bulk.")
+        raise PermissionDenied(_("Only admins can delete records in bulk."))

@@ -24,12 +24,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from babel.lists import format_list
+
+from crm.formatting import current_locale, number
+from crm.i18n import _
 from crm.models import Batch, HistoryEvent, Lead, User
 from crm.models.mixins import utcnow
 from crm.services import DomainError, scoring
 from crm.services.bulk.fingerprint import set_fingerprint
 from crm.services.history import close_batch, open_batch
 from crm.services.record_types import RecordType
+from crm.services.wording import count_phrase
 
 CHUNK_SIZE = 50_000
 FAULT_HOOK: Callable[[int], None] | None = None  # tests: raise between chunks
@@ -41,15 +46,21 @@ PICK = Table("bulk_pick", SCRATCH, Column("id", Integer, primary_key=True))
 class StaleSelection(DomainError):
     """The set changed between the drawer and the confirmation (its size, or its members)."""
 
-    def __init__(self, count: int, expected: int | None, noun: str):
+    def __init__(self, count: int, expected: int | None, rtype: RecordType):
         self.count = count
+        records = count_phrase(count, rtype)
         if expected == count:
-            what = f"some {noun} left it and others joined it (it still holds {count:,})"
+            message = _("The set changed since the drawer opened: some records left it and others joined "
+                        "it (it still holds %(records)s). Nothing was changed. Check the numbers and "
+                        "confirm again.", records=records)
+        elif expected is not None and expected >= 0:
+            message = _("The set changed since the drawer opened: it now holds %(records)s (you confirmed "
+                        "%(confirmed)s). Nothing was changed. Check the numbers and confirm again.",
+                        records=records, confirmed=number(expected))
         else:
-            seen = f" (you confirmed {expected:,})" if expected is not None and expected >= 0 else ""
-            what = f"it now holds {count:,} {noun}{seen}"
-        super().__init__(f"The set changed since the drawer opened: {what}. "
-                         "Nothing was changed. Check the numbers and confirm again.")
+            message = _("The set changed since the drawer opened: it now holds %(records)s. Nothing was "
+                        "changed. Check the numbers and confirm again.", records=records)
+        super().__init__(message)
 
 
 @dataclass
@@ -116,11 +127,13 @@ def run_steps(session: Session, rtype: RecordType, actor: User | None, steps: li
             changed += n
             phrases.append(change.phrase(n))
     if not selected:
-        raise DomainError(f"There are no {rtype.plural} to change: the set is empty.")
+        raise DomainError(_("Nothing to change: the set is empty."))
     if batch is None:
         return Outcome(selected, 0, None, "")
-    phrase = lead + " and ".join(phrases)
-    close_batch(session, batch, changed, f"{actor.name if actor else 'System'} {phrase}")
+    phrase = lead + format_list(phrases, locale=current_locale())  # "a, b and c" in the language
+    # TRANSLATORS: a feed entry: who, then what they did ("Ana reassigned 12 leads to Lars").
+    close_batch(session, batch, changed, _("%(actor)s %(did)s", actor=actor.name if actor else _("System"),
+                                           did=phrase))
     session.expire_all()
     return Outcome(selected, changed, batch, f"{phrase[:1].upper()}{phrase[1:]}.")
 
@@ -138,11 +151,11 @@ def apply_change(session: Session, rtype: RecordType, actor: User | None, where:
     model = rtype.model
     picked = pick(session, model, where)
     if expected is not None and picked != expected:
-        raise StaleSelection(picked, expected, rtype.plural)
+        raise StaleSelection(picked, expected, rtype)
     if not picked:
         return 0, 0
     if pinned is not None and set_fingerprint(session, PICK.c.id) != pinned:
-        raise StaleSelection(picked, picked, rtype.plural)
+        raise StaleSelection(picked, picked, rtype)
     if change.prepare:
         change.prepare(session)
     differs = _differs(model, change)
