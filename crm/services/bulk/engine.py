@@ -18,13 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from babel.lists import format_list
 from sqlalchemy import (
     Column, ColumnElement, Integer, MetaData, String, Table, cast, func, insert, literal, or_,
     select, text, true, update,
 )
 from sqlalchemy.orm import Session
-
-from babel.lists import format_list
 
 from crm.formatting import current_locale, number
 from crm.i18n import _
