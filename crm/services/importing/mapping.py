@@ -1,9 +1,17 @@
-"""Which column goes to which field: common export headers recognised, the user's choice remembered."""
-import hashlib
+"""Which column goes to which field: common export headers recognised, the user's choice remembered.
 
+A header is recognised by the field registry's aliases (common exports' names), else by a field's
+label in any of the app's languages ("Företag", "Società", "Téléphone", "تلفن"), read through
+gettext, so each language's header works as soon as its catalog translates the label.
+"""
+import hashlib
+import unicodedata
+
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm.i18n import LANGUAGES
 from crm.models.pools import ImportMapping
 from crm.services.fields import Field, alias_index, normalize
 from crm.services.record_types import RECORD_TYPES
@@ -25,6 +33,22 @@ def normalize_header(header: str) -> str:
     return normalize(header)
 
 
+def normalize_label(text: str) -> str:
+    """A header or label in any script, compared loosely: accents off, case folded, letters and digits only."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if c.isalnum() and not unicodedata.combining(c))
+
+
+def label_index(fields: list[Field]) -> dict[str, str]:
+    """Normalized label in every language of the app -> field name (the first field of a shared label)."""
+    index: dict[str, str] = {}
+    for language in LANGUAGES:
+        with force_locale(language):
+            for f in fields:
+                index.setdefault(normalize_label(str(f.label)), f.name)
+    return index
+
+
 def header_key(headers: list[str]) -> str:
     return hashlib.sha256("\x1f".join(normalize_header(h) for h in headers).encode()).hexdigest()[:64]
 
@@ -35,10 +59,11 @@ def guess_mapping(session: Session, record_type: str, headers: list[str]) -> dic
         ImportMapping.record_type == record_type, ImportMapping.header_key == header_key(headers)))
     if remembered:
         return remembered
-    by_header = alias_index(importable(record_type))
+    fields = importable(record_type)
+    by_header, by_label = alias_index(fields), label_index(fields)
     mapping: dict[str, str] = {}
     for i, header in enumerate(headers):
-        name = by_header.get(normalize_header(header), "")
+        name = by_header.get(normalize_header(header)) or by_label.get(normalize_label(header), "")
         # Each field once (a Mobile column after Phone stays out), but a name's parts join.
         taken = name in mapping.values() and normalize_header(header) not in NAME_PARTS
         mapping[str(i)] = "" if taken else name
