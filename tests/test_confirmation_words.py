@@ -12,8 +12,8 @@ from tests.test_bulk import apply, uid
 
 LABELS = {"en": "Type REASSIGN to confirm", "es": "Escriba REASIGNAR para confirmar",
           "it": "Digita RIASSEGNA per confermare", "fr": "Tapez RÉASSIGNER pour confirmer",
-          "sv": "Skriv OMTILLDELA för att bekräfta", "fa": "برای تأیید، تخصیص را بنویسید"}
-WORDS = {"en": "REASSIGN", "es": "REASIGNAR", "it": "RIASSEGNA", "fr": "RÉASSIGNER", "sv": "OMTILLDELA",
+          "sv": "Skriv OMFÖRDELA för att bekräfta", "fa": "برای تأیید تخصیص را بنویسید"}
+WORDS = {"en": "REASSIGN", "es": "REASIGNAR", "it": "RIASSEGNA", "fr": "RÉASSIGNER", "sv": "OMFÖRDELA",
          "fa": "تخصیص"}
 
 
