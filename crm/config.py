@@ -17,7 +17,8 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'crm.db'}")
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")
+    MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")  # empty: the offline map (Natural Earth + GeoNames)
+    MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")  # credit line the tile provider asks for
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 20 * 1024 * 1024))
     PER_PAGE = 50
     BULK_INLINE_LIMIT = int(os.environ.get("BULK_INLINE_LIMIT", 50_000))  # larger mass changes run as a job

@@ -1,29 +1,11 @@
 """Security headers on every response: a strict Content-Security-Policy (no inline script or style:
 JavaScript lives in static/js, data reaches it through data-* attributes and JSON script blocks),
 no framing, no MIME sniffing, no referrer beyond this site, and HSTS when cookies are Secure."""
-import base64
-import hashlib
-import json
-import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, Response
 
 MAX_LOCATION = 4000  # proxies and servers refuse response headers of 8 KB and more
-# leaflet-lasso adds its CSS as <style> elements; the policy allows exactly those texts by hash.
-LASSO = Path(__file__).resolve().parent.parent / "static/node_modules/leaflet-lasso/dist/leaflet-lasso.umd.min.js"
-
-
-def vendor_style_hashes(script: Path = LASSO) -> list[str]:
-    """'sha256-…' of each stylesheet text the script injects (its `R("…css…")` calls), and of the empty
-    text: it appends each <style> element before filling it, and the browser checks it both times."""
-    if not script.exists():
-        return []
-    source = script.read_text(encoding="utf-8")
-    texts = [json.loads(m.group(1)) for m in re.finditer(r'\bR\(("(?:[^"\\]|\\.)*")\)', source)]
-    texts = [""] + texts if texts else []
-    return [f"'sha256-{base64.b64encode(hashlib.sha256(t.encode()).digest()).decode()}'" for t in texts]
 
 
 def content_security_policy(tile_url: str) -> str:
@@ -32,9 +14,8 @@ def content_security_policy(tile_url: str) -> str:
     parts = urlsplit(tile_url.replace("{s}", "*"))
     if parts.scheme in ("http", "https") and parts.netloc:
         images.append(f"{parts.scheme}://{parts.netloc}")
-    styles = " ".join(["'self'", *vendor_style_hashes()])
     return "; ".join([
-        "default-src 'self'", "script-src 'self'", f"style-src {styles}", f"img-src {' '.join(images)}",
+        "default-src 'self'", "script-src 'self'", "style-src 'self'", f"img-src {' '.join(images)}",
         "connect-src 'self'", "font-src 'self'", "object-src 'none'", "base-uri 'none'",
         "form-action 'self'", "frame-ancestors 'none'",
     ])

@@ -172,9 +172,13 @@ def test_deleting_a_territory_from_the_map_keeps_its_records(client, auth):
 def test_map_page_works_without_a_tile_server(client, auth, app):
     auth.login()
     app.config["MAP_TILE_URL"] = ""
-    assert 'data-tile-url=""' in client.get("/map").get_data(as_text=True)
-    app.config["MAP_TILE_URL"] = "https://tiles.example/{z}/{x}/{y}.png"
-    assert 'data-tile-url="https://tiles.example/{z}/{x}/{y}.png"' in client.get("/map").get_data(as_text=True)
+    page = client.get("/map").get_data(as_text=True)
+    assert 'data-tile-url=""' in page
+    assert 'data-world="/vendor/world/"' in page and 'data-places="/map/places"' in page  # the offline map
+    app.config.update(MAP_TILE_URL="https://tiles.example/{z}/{x}/{y}.png", MAP_TILE_ATTRIBUTION="© Example tiles")
+    page = client.get("/map").get_data(as_text=True)
+    assert 'data-tile-url="https://tiles.example/{z}/{x}/{y}.png"' in page
+    assert 'data-tile-attribution="© Example tiles"' in page and "data-world" not in page
 
 
 def test_reps_see_their_lasso_selection_without_the_mass_change(client, auth):
@@ -334,3 +338,25 @@ def test_reps_are_not_offered_mass_change_wording(client, auth, monkeypatch):
     auth.login("manager@example.com")
     body = client.post("/map/leads/lasso", data={"shape": EUROPE}, headers=HTMX).get_data(as_text=True)
     assert "or leave owners out in the mass change" in body
+
+
+def test_without_javascript_the_map_page_says_so_and_links_to_the_same_list(client, auth):
+    auth.login()
+    page = client.get("/map?owner=me&status=1").get_data(as_text=True)
+    noscript = page[page.index("<noscript>"):page.index("</noscript>")]
+    assert "The map needs JavaScript" in noscript
+    admin = db.session.scalar(select(User.id).where(User.email == "admin@example.com"))
+    assert f'href="/leads/?owner={admin}&amp;status=1"' in noscript
+    assert 'class="map-tools" role="toolbar" aria-label="Map tools" data-needs-js hidden' in page  # no dead buttons
+
+
+def test_pins_can_be_coloured_by_owner_with_a_legend_of_owners(client, auth):
+    auth.login()
+    by_owner = client.get("/map/leads/points?bbox=-180,-90,180,90&zoom=12&color=owner").get_json()
+    assert by_owner["mode"] == "pins"
+    owners = dict(db.session.execute(select(Lead.id, Lead.owner_id)).all())
+    assert all(pin[3] == owners[pin[0]] for pin in by_owner["pins"])
+    page = client.get("/map?color=owner").get_data(as_text=True)
+    assert '<option value="owner" selected>' in page
+    assert 'data-legend="status" hidden' in page and 'data-legend="owner">' in page
+    assert "Sofia Rossi" in page[page.index('data-legend="owner"'):]

@@ -16,10 +16,14 @@ ALLOWED = {
     "markercluster.js": "leaflet.markercluster/dist/leaflet.markercluster.js",
     "markercluster.css": "leaflet.markercluster/dist/MarkerCluster.css",
     "markercluster-default.css": "leaflet.markercluster/dist/MarkerCluster.Default.css",
-    "lasso.js": "leaflet-lasso/dist/leaflet-lasso.umd.min.js",
     "sortable.js": "sortablejs/Sortable.min.js",
     "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
     "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
+    "topojson.js": "topojson-client/dist/topojson-client.min.js",
+    # Natural Earth land and borders for the offline base map, finer as the user zooms in
+    "world/countries-110m.json": "world-atlas/countries-110m.json",
+    "world/countries-50m.json": "world-atlas/countries-50m.json",
+    "world/countries-10m.json": "world-atlas/countries-10m.json",
 }
 
 

@@ -37,6 +37,11 @@ def legend(session: Session, rtype: RecordType) -> list[LegendEntry]:
     return [LegendEntry(i, name, PALETTE[n % len(PALETTE)]) for n, (i, name) in enumerate(rows)]
 
 
+def owner_legend(users: list) -> list[LegendEntry]:
+    """Pin colours by owner: one per user (id, name), in the order given."""
+    return [LegendEntry(i, name, PALETTE[n % len(PALETTE)]) for n, (i, name) in enumerate(users)]
+
+
 def category_column(rtype: RecordType):
     return getattr(rtype.model, rtype.stage_column) if rtype.stage_column else None
 

@@ -3,7 +3,7 @@ import re
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import click
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, request, url_for
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_blocks
 from werkzeug.datastructures import MultiDict
@@ -12,7 +12,7 @@ from sqlalchemy import select
 from crm.extensions import db
 from crm.map.forms import build_territory_form, owner_id
 from crm.map.queries import (
-    MAP_TYPES, category_column, legend, location_counts, popup_content, territory_layers,
+    MAP_TYPES, category_column, legend, location_counts, owner_legend, popup_content, territory_layers,
 )
 from crm.models import Territory, User
 from crm.params import optional_id, to_id
@@ -22,6 +22,7 @@ from crm.services import DomainError, PermissionDenied
 from crm.services.filters import parse_filter
 from crm.services.permissions import may_mass_change
 from crm.services.geometry import parse_viewport, read_latlngs, select_ids, viewport_points
+from crm.services.places import warm_up
 from crm.services.record_types import RECORD_TYPES
 from crm.services.settings import leads_enabled
 from crm.services.territories import (
@@ -47,15 +48,18 @@ def _page_context(rtype, flt, draft: dict | None = None) -> dict:
     switch_args = flt.without(*COMMON_ARGS).to_args()
     types = [t for t in MAP_TYPES if t != "leads" or leads_enabled(db.session, current_user)]
     colors = legend(db.session, rtype)
+    users = db.session.execute(select(User.id, User.name).where(User.active).order_by(User.name)).all()
+    owners = owner_legend(users)
     list_url = url_for("map.index", plural=rtype.plural)
     return dict(rtype=rtype, flt=flt, filter_args=flt.to_args(), options=filter_options(rtype),
                 list_url=list_url, map_url=list_url + _query(flt.to_args()), draft=draft,
                 on_map=located.on_map,
                 unlocated=located.unlocated, bounds=located.bounds,
                 legend=colors, legend_colors={e.id: e.color for e in colors}, territories=territory_layers(db.session),
+                owner_legend=owners, owner_colors={e.id: e.color for e in owners},
+                color_by="owner" if request.args.get("color") == "owner" else "status",
                 types=[(RECORD_TYPES[t[:-1]], switch_args) for t in types],
-                users=db.session.execute(select(User.id, User.name).where(User.active).order_by(User.name)).all(),
-                tile_url=current_app.config.get("MAP_TILE_URL", ""),
+                users=users,
                 may_mass_change=may_mass_change(current_user))
 
 
@@ -71,6 +75,7 @@ def index(plural: str):
         return _same_args("deals")
     rtype = _rtype(plural)
     flt = parse_filter(db.session, rtype, request.args, current_user)
+    warm_up()  # the map asks for place names next
     context = _page_context(rtype, flt)
     response = render("map/index.html", "record_rows", **context)
     if wants_fragment():
@@ -101,7 +106,8 @@ def points(plural: str):
         viewport = parse_viewport(request.args.get("bbox"), request.args.get("zoom"))
     except DomainError as error:
         return jsonify(error=str(error)), 400
-    data = viewport_points(db.session, rtype, flt, current_user, viewport, category_column(rtype))
+    colour = rtype.model.owner_id if request.args.get("color") == "owner" else category_column(rtype)
+    data = viewport_points(db.session, rtype, flt, current_user, viewport, colour)
     return jsonify(errors=flt.errors, **data)
 
 
@@ -220,7 +226,7 @@ def edit_territory(territory_id: int):
             return redirect(_back(form.next.data), code=303)
     failed = bool(form.errors or form.form_errors)
     return render("map/territory.html", "territory_form", status=422 if failed else 200, territory=territory,
-                  form=form, back=_back(form.next.data), tile_url=current_app.config.get("MAP_TILE_URL", ""))
+                  form=form, back=_back(form.next.data))
 
 
 def _outline(form):

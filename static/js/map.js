@@ -20,6 +20,17 @@
     if (selection) showSelection(selection);
   });
 
+  var messages = null;
+
+  function t(key) {
+    // the page's texts for this script, in the user's language (map/_basemap.html)
+    if (!messages) {
+      var block = document.getElementById("map-messages");
+      messages = block ? JSON.parse(block.textContent) : {};
+    }
+    return messages[key] || "";
+  }
+
   function find(root, selector) {
     if (root.matches && root.matches(selector)) return root;
     return root.querySelector ? root.querySelector(selector) : null;
@@ -27,20 +38,13 @@
 
   // -- map and background ---------------------------------------------------------------
 
-  function baseMap(el) {
-    L.Icon.Default.imagePath = el.dataset.imagePath;
-    var map = L.map(el, { preferCanvas: true, worldCopyJump: true, minZoom: 2, maxZoom: 18 }).setView([50, 10], 4);
-    el.leafletMap = map;
-    if (el.dataset.tileUrl) {
-      L.tileLayer(el.dataset.tileUrl, { maxZoom: 19, attribution: "© map tiles" }).addTo(map);
-    } else {
-      graticule().addTo(map);
-    }
-    return map;
+  function baseMap(el, view) {
+    return CrmBaseMap.create(el, view);  // static/js/basemap.js: tiles, or the offline map
   }
 
   function createMap(el) {
-    var map = baseMap(el);
+    var view = CrmMapNav.urlView();  // static/js/mapnav.js: a shared or reloaded view
+    var map = baseMap(el, view);
     var s = {
       map: map, el: el, config: null, request: null, timer: null,
       pins: L.markerClusterGroup({ maxClusterRadius: 40, disableClusteringAtZoom: 12,
@@ -49,12 +53,17 @@
       territories: L.layerGroup().addTo(map),
       territoryLayers: {},
       selection: L.layerGroup().addTo(map),
-      lasso: L.lasso(map, { intersect: false }),
+      lasso: CrmLasso.create(map),  // static/js/maplasso.js: mouse, pen or finger
       draw: null
     };
+    s.keepView = Boolean(view);
+    CrmMapNav.attach(map, hint);
     map.on("moveend", function () { schedule(s); });
     map.on("lasso.finished", function (event) { lassoFinished(s, event.latLngs); });
-    map.on("lasso.disabled", function () { press("lasso-toggle", false); });
+    map.on("lasso.disabled", function (event) {
+      press("lasso-toggle", false);
+      if (event.cancelled) hint(t("lasso_cancelled"));
+    });
     setupTools(s);
     showDraft(s);
     document.addEventListener("records-changed", function () { refreshSelection(); });
@@ -66,20 +75,13 @@
     return s;
   }
 
-  function graticule() {
-    // No tile server (offline): lines every 10° so the map still reads as a map.
-    var lines = [];
-    for (var lng = -180; lng <= 180; lng += 10) lines.push([[-85, lng], [85, lng]]);
-    for (var lat = -80; lat <= 80; lat += 10) lines.push([[lat, -180], [lat, 180]]);
-    return L.polyline(lines, { color: "#9fb3c8", weight: 1, opacity: 0.6, interactive: false });
-  }
-
   function configure(config) {
     // A new filter: show where its records are, then load their pins.
     var refilter = !state.config || state.config.points !== config.points;  // not after a mass change
     if (state.config) state.keepView = false;  // only the first load keeps a refused draft in view
     state.config = config;
     drawTerritories(state, config.territories || []);
+    showLegend();
     if (config.bounds && refilter && !state.keepView) {
       state.map.fitBounds(config.bounds, { padding: [30, 30], maxZoom: 13, animate: false });
       clearTimeout(state.timer);
@@ -88,6 +90,20 @@
   }
 
   // -- pins -----------------------------------------------------------------------------
+
+  function colorBy() {
+    var choice = document.getElementById("pin-color");
+    return choice && choice.value === "owner" ? "owner" : "status";
+  }
+
+  function showLegend() {
+    // the legend of the "Colour by" choice; the choice lives in the URL with the view
+    var by = colorBy();
+    document.querySelectorAll("[data-legend]").forEach(function (box) { box.hidden = box.dataset.legend !== by; });
+    var params = new URLSearchParams(location.search);
+    if (by === "owner") params.set("color", "owner"); else params.delete("color");
+    history.replaceState(history.state, "", location.pathname + (params.toString() ? "?" + params : ""));
+  }
 
   function schedule(s) {
     clearTimeout(s.timer);
@@ -101,12 +117,12 @@
     var b = s.map.getBounds();
     var bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); });
     var url = s.config.points + (s.config.points.indexOf("?") < 0 ? "?" : "&") +
-      "bbox=" + bbox.join(",") + "&zoom=" + s.map.getZoom();
+      "bbox=" + bbox.join(",") + "&zoom=" + s.map.getZoom() + "&color=" + colorBy();
     s.el.setAttribute("aria-busy", "true");
     fetch(url, { signal: s.request.signal, headers: { "Accept": "application/json" } })
       .then(function (r) { return r.json(); })
       .then(function (data) { render(s, data); })
-      .catch(function (error) { if (error.name !== "AbortError") hint("The pins could not be loaded."); })
+      .catch(function (error) { if (error.name !== "AbortError") hint(t("pins_failed")); })
       .finally(function () { s.el.removeAttribute("aria-busy"); });
   }
 
@@ -116,12 +132,12 @@
     s.el.dataset.mode = data.mode || "";
     s.el.dataset.total = data.total || 0;
     if (data.mode === "pins") {
-      var colors = s.config.legend || {};
+      var colors = (s.config.legend || {})[colorBy()] || {};
       var markers = data.pins.map(function (p) {
         var m = L.circleMarker([p[1], p[2]], { radius: 7, weight: 1.5, color: "#fff",
                                                fillColor: colors[p[3]] || "#2563eb", fillOpacity: 0.95 });
         m.recordId = p[0];
-        m.bindPopup(textNode("span", s.config.messages.loading), { maxWidth: 260 });
+        m.bindPopup(textNode("span", t("loading")), { maxWidth: 260 });
         m.on("popupopen", function () { fillPopup(s, m); });
         return m;
       });
@@ -132,7 +148,7 @@
         var inner = document.createElement("div");
         inner.appendChild(textNode("span", c[2].toLocaleString()));
         var icon = L.divIcon({ html: inner, className: "marker-cluster marker-cluster-" + size, iconSize: [40, 40] });
-        var marker = L.marker([c[0], c[1]], { icon: icon, title: c[2] + " records", keyboard: true });
+        var marker = L.marker([c[0], c[1]], { icon: icon, title: t("cluster").replace("{count}", c[2].toLocaleString()), keyboard: true });
         marker.on("click", function () {
           var box = c[3];
           s.map.fitBounds([[box[0], box[1]], [box[2], box[3]]], { padding: [30, 30], maxZoom: s.map.getZoom() + 3 });
@@ -148,7 +164,7 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .catch(function () { return null; })
       .then(function (data) {
-        marker.setPopupContent(data ? popupContent(data) : textNode("span", s.config.messages.unavailable));
+        marker.setPopupContent(data ? popupContent(data) : textNode("span", t("unavailable")));
       });
   }
 
@@ -231,7 +247,7 @@
     if (!form) return;
     s.drawnLasso = latLngs.map(function (p) { return [p.lat, p.lng]; });
     form.elements.shape.value = JSON.stringify(s.drawnLasso);
-    hint("Finding the records inside the lasso…");
+    hint(t("lasso_finding"));
     form.requestSubmit();
   }
 
@@ -281,13 +297,21 @@
   // -- tools: lasso toggle and territory drawing ----------------------------------------
 
   function setupTools(s) {
+    var tools = document.querySelector(".map-tools[data-needs-js]");
+    if (tools) tools.hidden = false;
+    var color = document.getElementById("pin-color");
+    if (color) color.addEventListener("change", function () { showLegend(); load(s); });
+    var grid = document.getElementById("graticule-toggle");
+    if (grid) grid.addEventListener("change", function () {
+      s.el.dispatchEvent(new CustomEvent("basemap:graticule", { detail: grid.checked }));
+    });
     var lassoButton = document.getElementById("lasso-toggle");
     lassoButton.addEventListener("click", function () {
       stopDrawing(s);
       if (s.lasso.enabled()) { s.lasso.disable(); return; }
       s.lasso.enable();
       press("lasso-toggle", true);
-      hint("Hold the mouse button and draw around the pins.");
+      hint(t("lasso_hint"));
     });
     document.getElementById("select-view").addEventListener("click", function () {
       // The view as a ring, with a corner at least every 90° so a world-wide view stays one ring.
@@ -320,7 +344,7 @@
     press("draw-toggle", true);
     show("draw-finish", true);
     show("draw-cancel", true);
-    hint("Click on the map to add corners; finish with “Finish shape”.");
+    hint(t("draw_hint"));
     s.draw.onClick = function (event) {
       s.draw.points.push(event.latlng);
       s.draw.line.setLatLngs(s.draw.points);
@@ -337,12 +361,12 @@
     stopDrawing(s, keep);
     if (s.el.dataset.drawForm) {  // redrawing an existing territory: the edit form saves it
       showPending(s, keep);
-      hint("A new outline is drawn; save to keep it.");
+      hint(t("redrawn"));
       return;
     }
     form.hidden = false;
     form.querySelector("[name=name]").focus();
-    hint("Name the territory and save it.");
+    hint(t("draw_name"));
   }
 
   function showDraft(s) {
