@@ -172,7 +172,7 @@ def test_a_lasso_past_the_map_edge_is_clipped_an_empty_one_says_so_and_escape_ca
     page.set_viewport_size({"width": 1280, "height": 800})
     login(page, live_server, "manager@example.com")
     page.goto(f"{live_server}/map?center=54.0,8.8&zoom=8")  # Hamburg right of the centre
-    expect(page.locator("#map[data-mode]")).to_have_count(1)
+    expect(page.locator("#map[data-mode]")).to_have_count(1, timeout=15_000)  # the first pins (a busy machine)
     lasso = page.get_by_role("button", name="Lasso")
 
     lasso.click()  # a loop over the empty North Sea
