@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 
 from crm.extensions import db
 from crm.models import (
-    Activity, Batch, Contact, CustomField, Deal, HistoryEvent, Job, Lead, LeadStatus, Organization, Pool,
+    Activity, AssignmentRule, Batch, Contact, CustomField, Deal, HistoryEvent, Job, Lead, LeadStatus, Organization, Pool,
     PoolMember, SavedList, ScoringRule, Stage, Team, Territory, User,
 )
 from crm.models.mixins import utcnow
@@ -197,6 +197,8 @@ def cases_for(rule, role: str, scope: str, objects: dict) -> list[Case]:
                 values[name] = db.session.scalar(select(CaptureForm.id)) or 1
             case "rule_id":
                 values[name] = db.session.scalar(select(ScoringRule.id)) or 1
+            case "assignment_id":
+                values[name] = db.session.scalar(select(AssignmentRule.id)) or 1
             case _:
                 raise AssertionError(f"{rule.endpoint}: no value for <{name}>")
     url = rule.build(values, append_unknown=False)[1] if values or not rule.arguments else None

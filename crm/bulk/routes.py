@@ -35,7 +35,7 @@ from crm.paging import paginate
 from crm.params import to_id
 from crm.rendering import render, wants_fragment
 from crm.services import DomainError, PermissionDenied
-from crm.services import bulk, lead_statuses
+from crm.services import assignment, bulk, lead_statuses
 from crm.services.history import describe, may_see_batch
 from crm.services.owners import choice_label, owner_choices
 from crm.services.permissions import may_mass_change, may_purge, visible_clause
@@ -154,7 +154,9 @@ def _drawer(sel: bulk.Selection, req: ActionRequest, status: int = 200, message:
                   owner_choices=owner_choices(db.session, current_user, rtype.name),
                   owner_label=choice_label(db.session, req.new_owner) if req.new_owner else None,
                   stage_choices=stages, stage_label=dict(o for _, group in stages for o in group).get(req.new_stage),
-                  may_delete=may_purge(current_user), count_phrase=lambda n: bulk.count_phrase(n, rtype),
+                  may_delete=may_purge(current_user),
+                  routes=assignment.preview_rules(db.session, sel) if usable and rtype.name == "lead"
+                  and may_mass_change(current_user) and assignment.rules(db.session) else None, count_phrase=lambda n: bulk.count_phrase(n, rtype),
                   words=bulk.WORDS, page=not wants_fragment(), origin=dict(_origin_args()).get("from", "list"))
 
 

@@ -14,8 +14,11 @@ from crm.models import User
 from crm.services.field_values import ValueParser, options
 from crm.services.fields import Field, Kind, fields_of
 from crm.services.geo import locate
-from crm.services.owners import check_owner_kept, may_leave_ownerless, resolve_owner
+from crm.services import assignment
+from crm.services.owners import check_owner_kept, may_leave_ownerless, may_use_pools, resolve_owner
 from crm.services.record_types import RecordType
+
+BY_RULES = "rules"  # the lead create form's owner choice: let the assignment rules decide
 
 EMAIL_MESSAGE = _l("Enter an email address like name@company.com.")
 
@@ -85,6 +88,9 @@ def _fill_choices(session: Session, form, rtype: RecordType, viewer: User, recor
         if f.choices == "owner" and record is not None and record.owner_id \
                 and f"user:{record.owner_id}" not in dict(choices):
             choices.insert(0, (f"user:{record.owner_id}", record.owner.name if record.owner else "—"))
+        if f.choices == "owner" and record is None and rtype.name == "lead" and may_use_pools(viewer) \
+                and assignment.rules(session):
+            choices.insert(0, (BY_RULES, _l("By the assignment rules")))
         if f.required or (f.choices == "owner" and not may_leave_ownerless(viewer)):
             blank = None  # only admins may leave a record without owner
         else:
@@ -116,6 +122,8 @@ def form_values(session: Session, form, rtype: RecordType, viewer: User, record=
 
 
 def _owner_id(session: Session, choice: str, rtype: RecordType, viewer: User, record) -> int | None:
+    if choice == BY_RULES:  # the creator holds it until the rules route it (records/views.new_record)
+        return viewer.id
     if record is not None and record.owner_id and choice == f"user:{record.owner_id}":
         return record.owner_id
     owner = resolve_owner(session, choice, viewer, rtype.name)

@@ -12,11 +12,11 @@ from crm.models import LeadStatus, Note, Pipeline, Territory
 from crm.models.engagement import ACTIVITY_KINDS
 from crm.models.mixins import utcnow
 from crm.params import to_int
-from crm.records.forms import build_form, form_values
+from crm.records.forms import BY_RULES, build_form, form_values
 from crm.paging import paginate
 from crm.rendering import render, wants_fragment
 from crm.services import DomainError
-from crm.services import engagement, history, lead_statuses, scoring
+from crm.services import assignment, engagement, history, lead_statuses, scoring
 from crm.services.duplicates import find_similar
 from crm.services.deal_restore import restore_one
 from crm.services.editing import create_record, new_record_defaults, trash_record, update_record
@@ -136,13 +136,16 @@ def new_record(rtype: RecordType):
     """Create form; on success go to the new record."""
     form = build_form(db.session, rtype, current_user)
     if request.method == "GET" and not form.owner.data:
-        form.owner.data = f"user:{current_user.id}"
+        offered = any(choice.value == BY_RULES for choice in form.owner.choices)
+        form.owner.data = BY_RULES if offered else f"user:{current_user.id}"
         if hasattr(form, "status"):
             form.status.data = str(new_record_defaults(db.session, rtype).get("status_id") or "")
     if form.validate_on_submit():
         try:
             record = create_record(db.session, rtype, form_values(db.session, form, rtype, current_user),
                                    current_user, owner_via=via_of(form.owner.data))
+            if form.owner.data == BY_RULES:
+                assignment.route_new(db.session, record, current_user)
         except DomainError as error:
             form.owner.errors.append(str(error))
         else:

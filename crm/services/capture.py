@@ -14,6 +14,7 @@ from crm.models import Note, Pipeline, Role, Stage, User
 from crm.models.pools import CaptureForm, Pool
 from crm.services import DomainError, history
 from crm.services.duplicates import find_similar
+from crm.services import assignment
 from crm.services.editing import create_record
 from crm.services.owners import Assignment, assign, check_choice, parse_choice
 from crm.services.record_types import DEAL, LEAD, RecordType
@@ -72,10 +73,20 @@ def submit(session: Session, form: CaptureForm, values: dict) -> Submission:
     if existing is not None:
         _attach(session, rtype, existing, form, values)
         return Submission(rtype.name, existing, created=False)
-    owner, refused = _owner(session, form, rtype)
-    owner_id = owner.user.id if owner.user else None
-    record = create_record(session, rtype, _record_values(session, rtype, form, values) | {"owner_id": owner_id}, None,
-                           owner_via=owner.via)
+    if rtype is LEAD and assignment.rules(session):  # the assignment rules first; the form's owner otherwise
+        record = create_record(session, rtype, _record_values(session, rtype, form, values) | {"owner_id": None}, None)
+        if assignment.route_new(session, record, None):
+            return Submission(rtype.name, record.id, created=True)
+        owner, refused = _owner(session, form, rtype)
+        owner_id = owner.user.id if owner.user else None
+        record.owner_id, record.team_id = owner_id, owner.user.team_id if owner.user else None
+        if owner_id:
+            history.log(session, rtype.name, record.id, None, "update", field="owner_id", new=owner_id, via=owner.via)
+    else:
+        owner, refused = _owner(session, form, rtype)
+        owner_id = owner.user.id if owner.user else None
+        record = create_record(session, rtype, _record_values(session, rtype, form, values) | {"owner_id": owner_id},
+                               None, owner_via=owner.via)
     if refused:
         history.log(session, rtype.name, record.id, None, "assign", field="owner_id", old=form.owner_choice,
                     new=f"Web form “{form.name}”: {refused} The {rtype.name} went to {_name(session, owner_id)} instead.")

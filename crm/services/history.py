@@ -7,7 +7,7 @@ from sqlalchemy import Select, and_, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from crm.models import (
-    Batch, Contact, CustomField, HistoryEvent, LeadStatus, MergeLink, Organization, Pipeline, Pool, Role, Stage, Team,
+    AssignmentRule, Batch, Contact, CustomField, HistoryEvent, LeadStatus, MergeLink, Organization, Pipeline, Pool, Role, Stage, Team,
     Territory, User,
 )
 from crm.i18n import _, _l
@@ -27,6 +27,7 @@ REFERENCES = {
     "team_id": (Team, _l("team")),
 }
 BATCH_WORDS = {"reassign": _l("mass change"), "change": _l("mass change"), "delete": _l("mass change"),
+               "route": _l("mass change"),
                "import": _l("import"), "merge": _l("merge"), "convert": _l("conversion"), "undo": _l("undo"),
                "restore": _l("restore"), "territories": _l("territory update"),
                "status_remove": _l("status removal")}
@@ -228,7 +229,10 @@ def _field_change(e: HistoryEvent, names: dict) -> str:
     label = REFERENCES[e.field][1] if e.field in REFERENCES else _field_label(e).lower()
     old, new = (_display(e.field, v, names) for v in (e.old, e.new))
     if new is not None and e.field == "owner_id" and ("via", e.via) in names:
-        new = _("%(owner)s (pool %(pool)s)", owner=new, pool=names[("via", e.via)])
+        if e.via.startswith("rule:"):
+            new = _("%(owner)s (assignment rule “%(rule)s”)", owner=new, rule=names[("via", e.via)])
+        else:
+            new = _("%(owner)s (pool %(pool)s)", owner=new, pool=names[("via", e.via)])
     if old is None:
         return _("%(field)s set to %(new)s", field=label, new=new)
     if new is None:
@@ -273,6 +277,10 @@ def _resolve_names(session: Session, events: list[HistoryEvent]) -> dict:
     if pool_ids:
         names |= {("via", f"pool:{pid}"): name for pid, name in session.execute(
             select(Pool.id, Pool.name).where(Pool.id.in_(pool_ids)))}
+    rule_ids = {int(e.via.removeprefix("rule:")) for e in events if (e.via or "").startswith("rule:")}
+    if rule_ids:
+        names |= {("via", f"rule:{rid}"): name for rid, name in session.execute(
+            select(AssignmentRule.id, AssignmentRule.name).where(AssignmentRule.id.in_(rule_ids)))}
     gone = wanted.get("status_id", set()) - {i for f, i in names if f == "status_id"}
     if gone:  # a removed status keeps the name its admin "delete" event recorded
         for rid, name in session.execute(select(HistoryEvent.record_id, HistoryEvent.old).where(

@@ -10,7 +10,7 @@ from sqlalchemy import Select, func, literal, select
 from sqlalchemy.orm import Session
 
 from crm.i18n import _l
-from crm.models import Role, User
+from crm.models import Role, Territory, User
 from crm.models.pools import Pool
 from crm.params import shown, to_id
 from crm.services import DomainError
@@ -253,3 +253,25 @@ def check_assignable_all(session: Session, owner_ids: Select, viewer: User | Non
     """`check_assignable` for every owner a set-based assignment chose (`owner_ids`: one id column)."""
     for user in session.scalars(select(User).where(User.id.in_(owner_ids)).order_by(User.id)):
         check_assignable(user, viewer)
+
+
+TERRITORY_OWNER = "territory"  # an assignment rule's owner: whoever owns the lead's territory
+
+
+def route(session: Session, choice: str, territory_id: int | None, record_type: str) -> Assignment:
+    """The owner an assignment rule gives a new record, as the system: a user, a pool's next member, or
+    with TERRITORY_OWNER the owner of the record's territory. Assignment(None) when that owner cannot
+    take it (no territory, an inactive owner): the next rule gets its chance."""
+    if choice == TERRITORY_OWNER:
+        territory = session.get(Territory, territory_id) if territory_id else None
+        owner = session.get(User, territory.owner_id) if territory and territory.owner_id else None
+        try:
+            check_assignable(owner, None)
+        except DomainError:
+            return Assignment(None)
+        return Assignment(owner)
+    try:
+        check_choice(session, choice, None, record_type)
+    except DomainError:
+        return Assignment(None)
+    return assign(session, choice, None, record_type)

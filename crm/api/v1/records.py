@@ -13,6 +13,7 @@ from crm.counts import CachedCountPagination
 from crm.extensions import db
 from crm.i18n import _
 from crm.services.deal_restore import restore_one
+from crm.services import assignment
 from crm.services.editing import create_record, require_changeable, trash_record, update_record
 from crm.services.field_values import ValueParser
 from crm.services.fields import Field, api_fields
@@ -113,6 +114,8 @@ def create(rtype: RecordType, data: dict):
     check_owner_kept(owner.user, viewer())
     values = parsed_values(rtype, data, clearing=False) | {"owner_id": owner.user.id if owner.user else None}
     record = create_record(db.session, rtype, values, viewer(), owner_via=owner.via)
+    if rtype.name == "lead" and data.get("owner") in (None, "") and choice == f"user:{viewer().id}":
+        assignment.route_new(db.session, record, viewer())  # no owner named: the assignment rules decide
     return record
 
 

@@ -19,9 +19,9 @@ from crm.services.fields import SOURCE_MODELS, column_values
 from crm.services.permissions import may_mass_change, may_purge
 from crm.services.wording import count_phrase
 
-ENGLISH_WORDS = {"reassign": "REASSIGN", "change": "CHANGE", "delete": "DELETE"}
+ENGLISH_WORDS = {"reassign": "REASSIGN", "change": "CHANGE", "delete": "DELETE", "route": "ROUTE"}
 # TRANSLATORS: the word a user types (in capitals) to confirm a mass reassign / change / deletion; one easy word.
-WORDS = {"reassign": _l("REASSIGN"), "change": _l("CHANGE"), "delete": _l("DELETE")}
+WORDS = {"reassign": _l("REASSIGN"), "change": _l("CHANGE"), "delete": _l("DELETE"), "route": _l("ROUTE")}
 # Letters people type for the same word: Arabic yeh and kaf on a Persian keyboard.
 _SAME_LETTER = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک"})
 ASSIGN = Table("bulk_assign", SCRATCH, Column("id", Integer, primary_key=True),
@@ -47,6 +47,9 @@ def apply_action(session: Session, sel: Selection, action: str, *, new_owner: st
         return change_stage(session, sel, new_stage, expected=expected, pinned=pinned)
     if action == "delete":
         return delete(session, sel, expected=expected, pinned=pinned)
+    if action == "route":
+        from crm.services.assignment import run_rules  # assignment runs on this package's engine
+        return run_rules(session, sel, expected=expected, pinned=pinned)
     raise DomainError(_("Choose Reassign, Change stage or Delete records."))
 
 
