@@ -1,7 +1,7 @@
 """Assignment rules: ordered conditions routing new leads to an owner
 
 Revision ID: efd862cd026f
-Revises: b7dac7df6a0b
+Revises: c3d8f1a2b9e6
 Create Date: 2026-12-01 20:54:57.134340
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'efd862cd026f'
-down_revision = 'b7dac7df6a0b'
+down_revision = 'c3d8f1a2b9e6'
 branch_labels = None
 depends_on = None
 
