@@ -1,17 +1,18 @@
-"""Believable demo data: users, teams, pipelines, organizations, contacts, leads and deals."""
+"""Believable demo data: users, teams, pipelines, organizations, contacts, leads and deals, with
+activities, notes, emails and custom field values on the first records."""
 import random
 import unicodedata
 from datetime import timedelta
 from functools import cache
 from decimal import Decimal
 
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from crm.models import (
-    Activity, Contact, Deal, HistoryEvent, Lead, LeadStatus, Note, Organization, Pipeline, Role,
-    Setting, Stage, Team, User,
+    Activity, Contact, CustomField, Deal, EmailMessage, HistoryEvent, Lead, LeadStatus, Note, Organization,
+    Pipeline, Role, Setting, Stage, Team, User,
 )
 from crm.models.mixins import utcnow
 from crm.services.geo import big_cities
@@ -225,26 +226,62 @@ def _deals(session, rng, users, stages, orgs, cities, count: int) -> None:
         session.execute(insert(Deal), rows[start:start + 5000])
 
 
+# Custom fields a new user finds filled in: (record type, key, label, kind, choices, a value per record).
+DEMO_CUSTOM_FIELDS = (
+    ("lead", "budget_code", "Budget code", "text", [], lambda rng: f"BC-{rng.randint(100, 999)}"),
+    ("lead", "vehicles", "Vehicles", "number", [], lambda rng: rng.choice([4, 8, 12, 25, 40])),
+    ("deal", "contract_term", "Contract term", "choice", ["12 months", "24 months", "36 months"],
+     lambda rng: rng.choice(["12 months", "24 months", "36 months"])),
+    ("contact", "language", "Preferred language", "choice", ["English", "German", "Spanish", "Swedish"],
+     lambda rng: rng.choice(["English", "German", "Spanish", "Swedish"])),
+    ("organization", "employees", "Employees", "number", [], lambda rng: rng.choice([12, 45, 120, 800])),
+)
+SUBJECTS = ["Intro call", "Site visit", "Send proposal", "Follow up"]
+NOTES = ["Asked for pricing on 20 units.", "Decision expected after the board meeting.", "Prefers visits on Tuesdays."]
+EMAILS = [("Pricing for the spring order", "Hello,\nas promised, the prices for 20 units are attached.\nBest regards"),
+          ("Visit on Tuesday", "Hi,\nTuesday at 10 works for us. See you at the main entrance."),
+          ("Re: Proposal", "Thanks for the proposal. We will come back after the board meeting.")]
+
+
 def _engagement(session, rng, users) -> None:
-    """A few activities and notes on the first records, enough to make record pages lively."""
+    """Activities, notes, emails and custom field values on the first records of every type, so a new
+    user finds every section of a record page filled (bulk seeds stay fast: only the first few hundred)."""
     now = utcnow()
-    lead_ids = session.scalars(select(Lead.id).order_by(Lead.id).limit(300)).all()
-    deal_ids = session.scalars(select(Deal.id).order_by(Deal.id).limit(200)).all()
-    activities, notes = [], []
-    for kind, ids in (("lead_id", lead_ids), ("deal_id", deal_ids)):
-        for rid in ids:
+    emails_of = dict(session.execute(select(User.id, User.email)).all())
+    activities, notes, emails = [], [], []
+    for model, kind, limit in ((Lead, "lead_id", 300), (Deal, "deal_id", 200), (Contact, "contact_id", 100),
+                               (Organization, "organization_id", 60)):
+        for rid, owner_id, address in session.execute(select(model.id, model.owner_id, model.email)
+                                                      .order_by(model.id).limit(limit)):
             due = now + timedelta(days=rng.randint(-20, 20), hours=rng.randint(8, 17))
             activities.append({kind: rid, "kind": rng.choice(["call", "meeting", "task", "email"]),
-                               "subject": rng.choice(["Intro call", "Site visit", "Send proposal", "Follow up"]),
-                               "due_at": due, "done": due < now, "owner_id": None, "created_at": now})
+                               "subject": rng.choice(SUBJECTS), "due_at": due, "done": due < now,
+                               "owner_id": owner_id, "created_at": now})
             if rng.random() < 0.5:
-                notes.append({kind: rid, "body": rng.choice(["Asked for pricing on 20 units.",
-                              "Decision expected after the board meeting.", "Prefers visits on Tuesdays."]),
-                              "author_id": None, "created_at": now})
-    if activities:
-        session.execute(insert(Activity), activities)
-    if notes:
-        session.execute(insert(Note), notes)
+                notes.append({kind: rid, "body": rng.choice(NOTES), "author_id": owner_id, "created_at": now})
+            if rng.random() < 0.5:
+                subject, body = rng.choice(EMAILS)
+                emails.append({kind: rid, "subject": subject, "body": body, "sender": emails_of.get(owner_id, ""),
+                               "recipient": address, "sent_at": now - timedelta(days=rng.randint(1, 40))})
+    for model, rows in ((Activity, activities), (Note, notes), (EmailMessage, emails)):
+        if rows:
+            session.execute(insert(model), rows)
+    _custom_values(session, rng)
+
+
+def _custom_values(session: Session, rng: random.Random) -> None:
+    """The demo's custom fields, with a value on the first records of their type."""
+    models = {"lead": Lead, "deal": Deal, "contact": Contact, "organization": Organization}
+    for position, (rtype, key, label, kind, choices, value) in enumerate(DEMO_CUSTOM_FIELDS):
+        session.add(CustomField(record_type=rtype, key=key, label=label, kind=kind, choices=choices,
+                                position=position))
+        model = models[rtype]
+        rows = [{"id": rid, "custom": {**(custom or {}), key: value(rng)}, "updated_at": updated}  # not edited
+                for rid, custom, updated in session.execute(select(model.id, model.custom, model.updated_at)
+                                                            .order_by(model.id).limit(200))]
+        if rows:
+            session.execute(update(model), rows)  # one UPDATE per row, by primary key
+    session.flush()
 
 
 def _log_creation(session: Session) -> None:
