@@ -128,3 +128,19 @@ def test_deal_to_lead_to_deal_keeps_the_currency_and_expected_close(page: Page, 
     with app_db():
         deal = db.session.get(Deal, db.session.get(Lead, lead_id).converted_deal_id)
         assert (deal.value, deal.currency, deal.expected_close) == (Decimal("48000"), "SEK", date(2027, 3, 1))
+
+
+def test_a_new_user_finds_every_section_of_a_demo_record_filled(page: Page, live_server, app_db):
+    from crm.models import EmailMessage, Note
+    with app_db():
+        lead = db.session.scalar(select(Lead).join(EmailMessage, EmailMessage.lead_id == Lead.id)
+                                 .join(Note, Note.lead_id == Lead.id).order_by(Lead.id).limit(1))
+        lead_id, budget = lead.id, lead.custom["budget_code"]
+    page.set_viewport_size({"width": 375, "height": 800})
+    login(page, live_server)
+    page.goto(f"{live_server}/leads/{lead_id}")
+    expect(page.get_by_role("region", name="Details").locator("dt:text-is('Budget code') + dd")).to_have_text(budget)
+    for section, empty in (("Activities", "No activities."), ("Notes", "No notes."), ("Emails", "No emails.")):
+        region = page.get_by_role("region", name=section)
+        expect(region.get_by_role("listitem").first).to_be_visible()
+        expect(region).not_to_contain_text(empty)
