@@ -39,7 +39,8 @@ def map_viewport(bench: Bench) -> list[Result]:
     client = bench.app.test_client()
     client.post("/login", data={"email": "admin@example.com", "password": "demo"})
     results = []
-    for label, bbox, zoom in (("map viewport, Europe at zoom 4 (clusters)", "-25,34,45,72", 4),
+    for label, bbox, zoom in (("map viewport, the world at zoom 2 (clusters)", "-180,-85,180,85", 2),
+                              ("map viewport, Europe at zoom 4 (clusters)", "-25,34,45,72", 4),
                               ("map viewport, one city at zoom 12 (pins)", "-3.85,40.35,-3.55,40.5", 12)):
         url = f"/map/leads/points?bbox={bbox}&zoom={zoom}"
         body = client.get(url).get_data()
@@ -55,13 +56,13 @@ def _raw_viewport_sql(bench: Bench, bbox: str, zoom: int, *, clusters: bool) -> 
     cell = 64 * 360 / (256 * 2 ** zoom)
     params = dict(w=west, s=south, e=east, n=north, cell=cell)
     where = "deleted_at IS NULL AND lat BETWEEN :s AND :n AND lng BETWEEN :w AND :e"
-    count = text(f"SELECT count(*) FROM lead WHERE {where}")
+    # the least SQL that answers: the grid for clusters, the rows for single pins
     query = text(f"""SELECT count(*), avg(lat), avg(lng), min(lat), min(lng), max(lat), max(lng) FROM lead
                      WHERE {where} GROUP BY CAST((lng + 180) / :cell AS INTEGER), CAST((lat + 90) / :cell AS INTEGER)"""
                  if clusters else f"SELECT id, lat, lng, status_id FROM lead WHERE {where}")
     with bench.app.app_context():
         conn = db.session.connection()
-        return timed(lambda: (conn.execute(count, params).scalar(), conn.execute(query, params).all()), repeat=5)
+        return timed(lambda: conn.execute(query, params).all(), repeat=5)
 
 
 class _NoArgs(dict):

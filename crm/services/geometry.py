@@ -225,17 +225,20 @@ def viewport_points(session: Session, rtype: RecordType, flt: Filter, viewer: Us
                     category) -> dict:
     """What the map shows in the view: single pins when few, grid clusters otherwise.
 
-    `category` is the column that colours a pin (a lead's status, a deal's stage) or None.
+    `category` is the column that colours a pin (a lead's status, a deal's stage, an owner) or None.
+    One scan does both: the grid's cell counts add up to the total, and only a view with few
+    records is read again for its single pins.
     """
     model = rtype.model
     where = conditions(rtype, flt, viewer) + [or_(*_viewport_boxes(model, vp))]
-    total = session.scalar(select(func.count()).select_from(model).where(*where))
+    clusters = _clusters(session, model, where, vp)
+    total = sum(c[2] for c in clusters)
     if total <= PIN_LIMIT:
         cat = category if category is not None else literal(0)
         rows = session.connection().execute(select(model.id, model.lat, model.lng, cat).where(*where)).fetchall()
         pins = [[i, round(lat, 5), round(lng, 5), c] for i, lat, lng, c in rows]
-        return {"mode": "pins", "total": total, "pins": pins}
-    return {"mode": "clusters", "total": total, "clusters": _clusters(session, model, where, vp)}
+        return {"mode": "pins", "total": len(pins), "pins": pins}
+    return {"mode": "clusters", "total": total, "clusters": clusters}
 
 
 def _clusters(session: Session, model, where: list, vp: Viewport) -> list[list]:
