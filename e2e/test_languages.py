@@ -17,10 +17,11 @@ from sqlalchemy import select
 
 from crm.extensions import db
 from crm import catalogs
-from crm.models import Lead, User
+from crm.models import Deal, Lead, User
 from e2e.helpers import user_id
+from e2e.test_pipeline import board_deal, drag
 
-BROWSER_LOCALES = {"es": "es-ES", "fa": "fa-IR"}
+BROWSER_LOCALES = {"es": "es-ES", "fa": "fa-IR", "sv": "sv-SE"}
 # English the drawer flow shows when a string escaped translation (words of our messages, not data).
 ENGLISH = ("Mass change", "Reassign", "By current owner", "New owner", "Leave out", "will be changed",
            "Delete records", "Yes, reassign", "to confirm", "Close", "Each action below", "Records")
@@ -152,3 +153,50 @@ def test_the_user_menu_switches_the_language_and_stays_on_the_page(page: Page, l
     expect(page.locator("html")).to_have_attribute("lang", "en")
     with app_db():
         assert db.session.get(User, user_id("rep1@example.com")).locale is None
+
+
+def test_a_swedish_user_drags_a_deal_to_flytta_till_leads(browser: Browser, live_server, app_db, tmp_path):
+    deal_id, _stage, _other = board_deal(app_db)
+    page = _open(browser, "sv")
+    _login(page, live_server)
+    page.goto(f"{live_server}/pipeline")
+    expect(page.locator("html")).to_have_attribute("lang", "sv")
+    expect(page.locator(".drop-zone.to-leads")).to_have_text("Flytta till leads")
+    drag(page, deal_id, ".drop-zone.to-leads")
+    dialog = page.locator("#drop-confirm")
+    expect(dialog).to_be_visible()
+    _shoot(page, tmp_path, "pipeline-sv-drop")
+    ok = dialog.locator("button[value=ok]")
+    expect(ok).to_have_text("Bekräfta")
+    ok.click()
+    expect(page.locator(f"#deal-{deal_id}")).to_have_count(0)
+    with app_db():
+        assert db.session.get(Deal, deal_id).deleted_at is not None
+        assert db.session.scalar(select(Lead.id).where(Lead.origin_deal_id == deal_id)) is not None
+    page.context.close()
+
+
+def test_a_persian_user_converts_a_lead_in_a_mirrored_layout(browser: Browser, live_server, app_db, tmp_path):
+    with app_db():
+        lead_id = db.session.scalar(select(Lead.id).where(Lead.converted_at.is_(None), Lead.deleted_at.is_(None))
+                                    .order_by(Lead.id).limit(1))
+    page = _open(browser, "fa")
+    _login(page, live_server)
+    page.goto(f"{live_server}/leads/{lead_id}")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    title, actions = page.locator(".page-head h1").bounding_box(), page.locator(".page-head .actions").bounding_box()
+    assert title["x"] > actions["x"]  # the title reads from the right, its buttons sit on the left
+    page.locator(".page-head .actions a[href$='/convert']").click()
+    dialog = page.locator("#convert-dialog")
+    expect(dialog).to_be_visible()
+    assert dialog.evaluate("d => getComputedStyle(d).direction") == "rtl"
+    expect(dialog.locator("button[value=convert]")).to_have_text("تبدیل")
+    _shoot(page, tmp_path, "convert-fa-1280")
+    dialog.locator("button[value=convert]").click()
+    expect(page).to_have_url(re.compile(r"/deals/\d+$"))  # on to the deal it made
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    with app_db():
+        assert db.session.get(Lead, lead_id).converted_at is not None
+    page.set_viewport_size({"width": 375, "height": 800})
+    _no_sideways_overflow(page)
+    page.context.close()
