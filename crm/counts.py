@@ -19,8 +19,26 @@ from crm.models import HistoryEvent
 COUNT_TTL = 600  # seconds
 
 
+DEEP_OFFSET = 1000  # from here on, a page's ids are found first (see _query_items)
+
+
 class CachedCountPagination(SelectPagination):
-    """`db.paginate`'s pagination with its total read from, or written to, the shared count cache."""
+    """`db.paginate`'s pagination with its total read from, or written to, the shared count cache,
+    and deep pages read by their ids first."""
+
+    def _query_items(self) -> list:
+        """Deep pages: the page's ids first (the sort's index alone can skip the rows before it,
+        without reading them), then only those rows, in the same order."""
+        stmt = self._query_args["select"]
+        entity = stmt.column_descriptions[0].get("entity")
+        if self._query_offset < DEEP_OFFSET or entity is None or len(stmt.column_descriptions) != 1:
+            return super()._query_items()
+        session: Session = self._query_args["session"]
+        ids = session.scalars(stmt.with_only_columns(entity.id).limit(self.per_page)
+                              .offset(self._query_offset)).all()
+        if not ids:
+            return []
+        return list(session.execute(stmt.where(entity.id.in_(ids))).unique().scalars())
 
     def _query_count(self) -> int:
         session: Session = self._query_args["session"]

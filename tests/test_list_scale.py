@@ -80,3 +80,18 @@ def test_totals_are_shared_through_redis_and_follow_every_change(app, database_u
             cache.delete(key)
         with prefix_app.app_context():
             db.engine.dispose()
+
+
+@pytest.mark.parametrize("sort", ["title", "-created_at", "owner", "-status", "value"])
+@pytest.mark.parametrize("email", ["admin@example.com", "rep1@example.com"])
+def test_deep_pages_read_by_ids_first_show_the_same_rows_in_the_same_order(client, auth, monkeypatch, sort, email):
+    auth.login(email)
+
+    def shown(page: int) -> list[int]:
+        body = client.get(f"/leads/?sort={sort}&per_page=7&page={page}",
+                          headers={"HX-Request": "true"}).get_data(as_text=True)
+        return [int(part.split('"')[0]) for part in body.split('id="lead-')[1:]]
+
+    plain = [shown(p) for p in (2, 3)]
+    monkeypatch.setattr("crm.counts.DEEP_OFFSET", 1)
+    assert [shown(p) for p in (2, 3)] == plain and plain[0]
