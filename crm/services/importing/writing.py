@@ -1,5 +1,5 @@
 """Writing a chunk of classified rows: new records inserted set-based with their history, matches updated."""
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm.models import HistoryEvent, User
@@ -8,6 +8,7 @@ from crm.services import scoring
 from crm.services.bulk import Change
 from crm.services.wording import count_phrase
 from crm.services.editing import new_record_defaults, update_record
+from crm.services.importing.inserting import insert_rows, reserve_ids
 from crm.services.owners import resolve_owners
 from crm.services.record_types import RecordType
 from crm.services.territories import with_territories
@@ -27,9 +28,11 @@ def write(session: Session, rtype: RecordType, actor: User, batch_id: str, defau
         rows = with_territories(session, [o.values | {k: v for k, v in defaults.items() if not o.values.get(k)}
                                           | {"owner_id": owner_of[id(o)]} for o in creates])
         rows = [row | {"team_id": teams.get(row["owner_id"])} for row in rows]
-        ids = _insert_rows(session, rtype.model.__table__, rows)
+        table = rtype.model.__table__
+        ids = reserve_ids(session, table, len(rows))
+        insert_rows(session, table, [row | {"id": rid} for row, rid in zip(rows, ids)])
         now = utcnow()
-        session.execute(insert(HistoryEvent.__table__), [
+        insert_rows(session, HistoryEvent.__table__, [
             {"record_type": rtype.name, "record_id": rid, "actor_id": actor.id, "kind": "create",
              "batch_id": batch_id, "at": now} for rid in ids])
         if rtype.name == "lead":
@@ -38,17 +41,6 @@ def write(session: Session, rtype: RecordType, actor: User, batch_id: str, defau
         if o.action == "update":
             changes = o.values | ({"owner_id": owner_of[id(o)]} if o.owner else {})
             update_record(session, session.get(rtype.model, o.existing), changes, actor, batch_id=batch_id)
-
-
-def _insert_rows(session: Session, table, rows: list[dict]) -> list[int]:
-    """Core multi-row INSERT ... RETURNING id, one statement per set of keys (rows differ in columns)."""
-    groups: dict[tuple, list[dict]] = {}
-    for row in rows:
-        groups.setdefault(tuple(sorted(row)), []).append(row)
-    ids: list[int] = []
-    for group in groups.values():
-        ids += session.scalars(insert(table).returning(table.c.id), group).all()
-    return ids
 
 
 def undo_change(batch, rtype: RecordType, now) -> tuple:
