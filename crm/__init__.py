@@ -63,10 +63,10 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from crm import activity, admin, api, assets, auth, bulk, capture, contacts, deals, jobs, leads, lists
-    from crm import map as map_, merge, organizations, pipeline
+    from crm import map as map_, merge, organizations, pipeline, today
 
     for module in (assets, auth, leads, deals, contacts, organizations, activity, lists, admin,
-                   pipeline, map_, bulk, merge, capture, api, jobs):
+                   pipeline, map_, bulk, merge, capture, api, jobs, today):
         app.register_blueprint(module.bp)
     from crm import health, imports, pools
     app.register_blueprint(health.bp)

@@ -11,7 +11,7 @@ from crm.i18n import LANGUAGE_NAMES, LANGUAGES, RIGHT_TO_LEFT, _l
 from crm.services.permissions import may_mass_change
 from crm.services.settings import leads_enabled
 
-NAV = [("leads.index", _l("Leads")), ("deals.index", _l("Deals")), ("pipeline.board", _l("Pipeline")),
+NAV = [("today.index", _l("My day")), ("leads.index", _l("Leads")), ("deals.index", _l("Deals")), ("pipeline.board", _l("Pipeline")),
        ("map.index", _l("Map")), ("contacts.index", _l("Contacts")),
        ("organizations.index", _l("Organizations")), ("activity.feed", _l("Activity")),
        ("bulk.trash", _l("Trash")), ("imports.index", _l("Import")), ("admin.index", _l("Admin"))]

@@ -1,0 +1,3 @@
+from crm.today.routes import bp
+
+__all__ = ["bp"]
