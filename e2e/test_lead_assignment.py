@@ -45,7 +45,7 @@ def test_admin_routes_new_and_existing_leads_by_rules(page: Page, live_server, a
     expect(drawer.locator(".route-preview")).to_contain_text("Web leads to Ana")
     drawer.get_by_label("Type ROUTE to confirm").fill("ROUTE")
     drawer.get_by_role("button", name="Yes, run the rules").click()
-    expect(drawer).to_contain_text(f"Routed {web} leads by the assignment rules.")
+    expect(drawer).to_contain_text(f"Routed {web} leads by the assignment rules.", timeout=20_000)
     expect(drawer).to_contain_text("matched no rule and kept their owners")
     expect(drawer.get_by_role("button", name="Undo")).to_be_visible()
     page.screenshot(path="/tmp/lead-shots/run-rules-1280.png")

@@ -50,6 +50,7 @@ RULES = {
     "imports.rejects": "manager", "bulk.undo": "manager", "bulk.restore_deleted_batch": "manager",
     "merge.undo": "manager", "merge.undo_page": "manager", "bulk.show_batch": "batch", "jobs.show_job": "owner", "lists.open_list": "owner",
     "lists.delete": "owner", "api.create": "token",
+    "today.index": "user", "today.complete": "edit", "today.log_call": "edit", "today.plan_next": "edit",
     "map.add_territory": "admin", "map.edit_territory": "admin", "map.remove_territory": "admin",
 }
 for _prefix in ("admin.", "capture.create_form", "capture.edit_form", "capture.forms", "pools."):

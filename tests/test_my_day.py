@@ -73,7 +73,8 @@ def test_one_tap_actions_write_activities_and_history(app, client, auth):
 
 def test_nobody_acts_on_someone_elses_activity_or_lead(app, client, auth):
     lars_lead = my_open_leads("rep2@example.com")[0]
-    other = Activity(kind="call", subject="Not mine", lead_id=lars_lead.id, owner_id=lars_lead.owner_id)
+    other = Activity(kind="call", subject="Not mine", lead_id=lars_lead.id, owner_id=lars_lead.owner_id)  # a rep
+    # may not change a team-mate's lead, so not its activities either
     db.session.add(other)
     db.session.commit()
     auth.login("rep1@example.com")

@@ -28,11 +28,11 @@ def index():
 
 @bp.post("/activities/<int:activity_id>/done")
 def complete(activity_id: int):
-    """Mark one of my activities done."""
+    """Mark an activity done (who may change its record may, as on the record page)."""
     activity = db.get_or_404(Activity, activity_id)
-    if activity.owner_id != current_user.id:
-        abort(403, _("This activity belongs to someone else."))
     rtype, record = my_day.record_of(db.session, activity)
+    if record is None or not can_edit(current_user, record):  # the record page's rule
+        abort(403, _("You cannot change this activity's record."))
     return _act(lambda: engagement.complete_activity(db.session, rtype, record, activity, current_user),
                 _("Done: %(subject)s.", subject=activity.subject))
 
