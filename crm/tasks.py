@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from flask import Flask, current_app, has_app_context
+from flask_babel import force_locale, get_locale
 from huey import Huey, crontab
 from huey.storage import RedisStorage, SqliteStorage
 from sqlalchemy import update
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.utils import import_string
 
 from crm.config import INSTANCE, Config
+from crm.i18n import _
 from crm.models.mixins import utcnow
 
 huey = Huey("crm", immediate=True)  # configured just below, before any task is queued
@@ -74,7 +76,7 @@ def run_job(job_id: str) -> None:
 
 def _run(job_id: str) -> None:
     from crm.extensions import db
-    from crm.models import Job
+    from crm.models import Job, User
     from crm.services import jobs
 
     job = db.session.get(Job, job_id)
@@ -82,16 +84,26 @@ def _run(job_id: str) -> None:
     func = import_string(params.pop("func"))
     jobs.start(db.session, job)
     db.session.commit()
-    try:
-        with _heartbeat(db.engine, job_id):
-            func(db.session, job, **params)
+    # Its messages, bell notification and email speak the language of whoever started it.
+    with force_locale(_starter_locale(db.session.get(User, job.actor_id) if job.actor_id else None)):
+        try:
+            with _heartbeat(db.engine, job_id):
+                func(db.session, job, **params)
+                db.session.commit()
+        except Exception as error:
+            db.session.rollback()
+            current_app.logger.exception("Job %s failed", job_id)
+            job = db.session.get(Job, job_id)
+            jobs.fail(db.session, job, _("The job stopped with an error: %(error)s. Work done before it is kept.",
+                                         error=error))
             db.session.commit()
-    except Exception as error:
-        db.session.rollback()
-        current_app.logger.exception("Job %s failed", job_id)
-        job = db.session.get(Job, job_id)
-        jobs.fail(db.session, job, f"The job stopped with an error: {error}. Work done before it is kept.")
-        db.session.commit()
+
+
+def _starter_locale(user) -> str:
+    """The user's chosen language; else the request's (a job run inline), else the default."""
+    if user is not None and user.locale:
+        return user.locale
+    return str(get_locale() or current_app.config.get("BABEL_DEFAULT_LOCALE", "en"))
 
 
 @contextmanager

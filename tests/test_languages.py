@@ -1,4 +1,5 @@
 """Language per user: the user's choice, else the browser's Accept-Language, else DEFAULT_LOCALE."""
+import email
 import re
 
 from crm import create_app
@@ -60,3 +61,28 @@ def test_without_user_or_browser_choice_the_default_locale_applies(database_url,
     finally:
         with other.app_context():
             db.engine.dispose()
+
+
+def test_a_background_mass_change_tells_its_starter_in_their_language(app, client, auth, manager, tmp_path):
+    """The job runs in the starter's language: the bell notification and the email are Spanish
+    even though the request that queued it came from a French browser."""
+    from sqlalchemy import select
+
+    from crm.models import Lead, Notification
+    from tests.test_bulk import apply
+    app.config.update(BULK_INLINE_LIMIT=5, MAIL_OUTBOX=str(tmp_path / "outbox.log"))
+    manager.locale = "es"
+    db.session.commit()
+    lars = user("rep2@example.com")
+    ours = db.session.scalars(select(Lead.id).where(Lead.team_id == manager.team_id, Lead.deleted_at.is_(None),
+                                                    Lead.owner_id != lars.id).order_by(Lead.id).limit(8)).all()
+    auth.login("manager@example.com")
+    response = apply(client, headers={"HX-Request": "true", "Accept-Language": "fr"}, type="lead",
+                     ids=",".join(map(str, ours)), action="reassign", confirm="REASIGNAR",
+                     count=str(len(ours)), new_owner=f"user:{lars.id}")
+    assert response.status_code == 200
+    [note] = db.session.scalars(select(Notification).where(Notification.user_id == manager.id)).all()
+    assert note.text == f"Reasignó {len(ours)} leads a Lars Berg."
+    mail = email.message_from_string((tmp_path / "outbox.log").read_text(encoding="utf-8"))
+    assert mail["Subject"] == "Cambio masivo terminado"
+    assert mail.get_payload(decode=True).decode().strip() == f"Reasignó {len(ours)} leads a Lars Berg."

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crm.i18n import _, _l
 from crm.models import Batch, HistoryEvent, Job, Notification, User
 from crm.models.jobs import STALE_AFTER
 from crm.models.mixins import utcnow
@@ -24,6 +25,9 @@ from crm.services.history import close_batch
 from crm.services.record_types import RECORD_TYPES
 from crm.services.wording import count_phrase
 
+# What each kind of job is called in its notification's email subject.
+JOB_KINDS = {"mass_change": _l("Mass change"), "undo": _l("Undo"), "import": _l("Import"),
+             "dry_run": _l("Dry run"), "deal_conversion": _l("Deal conversion")}
 
 def create_job(session: Session, kind: str, actor: User | None, func: str, total: int = 0,
                **params) -> Job:
@@ -92,8 +96,13 @@ def _death_notice(session: Session, job: Job) -> str:
 
 
 def _notify(session: Session, job: Job) -> None:
+    """The bell and an email for whoever started the job, in their language (the job runs in it:
+    crm/tasks.py)."""
     if job.actor_id is None:
         return
     session.add(Notification(user_id=job.actor_id, text=job.message, link=job.link))
     user = session.get(User, job.actor_id)
-    send_mail(user.email, f"{job.kind.replace('_', ' ').capitalize()} {job.status}", job.message)
+    kind = JOB_KINDS.get(job.kind, job.kind)
+    subject = (_("%(job)s done", job=kind) if job.status == "done" else
+               _("%(job)s failed", job=kind))
+    send_mail(user.email, subject, job.message)
