@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import and_, select, update
 
 from crm.extensions import db
-from crm.models import Lead
+from crm.models import Lead, Territory
 from e2e.helpers import login, user_id
 
 HAMBURG = (53.5507, 9.9930)
@@ -205,3 +205,26 @@ def test_a_lasso_past_the_map_edge_is_clipped_an_empty_one_says_so_and_escape_ca
         page.mouse.move(x, y, steps=8)
     page.mouse.up()
     expect(page.locator("#map-selection h2")).to_have_text("Lasso: 6 leads")
+
+
+def test_an_admin_draws_a_territory_by_touch_on_a_phone(browser, live_server, app_db, hamburg_leads):
+    context = browser.new_context(viewport={"width": 375, "height": 812}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    login(page, live_server)
+    page.goto(f"{live_server}/map?center={HAMBURG[0]},{HAMBURG[1]}&zoom=11")
+    expect(page.locator("#map[data-mode=pins]")).to_have_count(1, timeout=15_000)
+    draw = page.get_by_role("button", name="Draw territory")
+    assert draw.bounding_box()["height"] >= 44
+    draw.tap()
+    cx, cy = screen_point(page, *HAMBURG)
+    for dx, dy in ((-70, -70), (70, -70), (70, 70), (-70, 70)):
+        page.touchscreen.tap(cx + dx, cy + dy)
+    page.get_by_role("button", name="Finish shape").tap()
+    page.get_by_label("Territory name").fill("Hamburg centre")
+    page.get_by_role("button", name="Save territory").tap()
+    expect(page.locator(".messages")).to_contain_text("Territory “Hamburg centre” saved")
+    with app_db():
+        inside = set(db.session.scalars(select(Lead.id).join(Territory, Territory.id == Lead.territory_id)
+                                        .where(Territory.name == "Hamburg centre")))
+    assert inside == set(hamburg_leads)
+    context.close()
