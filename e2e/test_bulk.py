@@ -9,7 +9,7 @@ from crm.models import Batch, Lead
 from e2e.helpers import login, user_id
 
 
-def test_reassign_a_filtered_set_then_undo_it(page: Page, live_server, app_db):
+def test_reassign_a_filtered_set_then_undo_it(page: Page, live_server, app_db, tmp_path):
     with app_db():
         ana, lars = user_id("rep1@example.com"), user_id("rep2@example.com")
         ids = db.session.scalars(select(Lead.id).where(Lead.owner_id == ana).order_by(Lead.id)).all()
@@ -33,7 +33,7 @@ def test_reassign_a_filtered_set_then_undo_it(page: Page, live_server, app_db):
     expect(drawer).to_contain_text(f"Reassign {n} leads from Ana Ruiz to Lars Berg")
     expect(drawer.get_by_role("button", name="Yes, reassign")).to_be_disabled()
     expect(drawer.get_by_role("button", name="Update the count")).to_be_hidden()
-    page.screenshot(path="/tmp/bulk-drawer-1280.png")
+    page.screenshot(path=tmp_path / "bulk-drawer-1280.png")
     confirm = drawer.get_by_label("Type REASSIGN to confirm")
     yes = drawer.get_by_role("button", name="Yes, reassign")
     confirm.fill("REASIGN")
@@ -99,7 +99,7 @@ def test_delete_a_selection_and_restore_it_from_the_trash(page: Page, live_serve
         assert db.session.scalar(select(func.count(Lead.id)).where(Lead.deleted_at.is_not(None))) == 0
 
 
-def test_the_drawer_fits_a_phone_screen(page: Page, live_server):
+def test_the_drawer_fits_a_phone_screen(page: Page, live_server, tmp_path):
     page.set_viewport_size({"width": 375, "height": 800})
     login(page, live_server)
     page.goto(f"{live_server}/deals/")
@@ -116,7 +116,7 @@ def test_the_drawer_fits_a_phone_screen(page: Page, live_server):
     expect(drawer.get_by_label("Type CHANGE to confirm")).to_be_visible()
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
-    page.screenshot(path="/tmp/bulk-drawer-375.png")
+    page.screenshot(path=tmp_path / "bulk-drawer-375.png")
 
 
 def test_unticking_a_row_ends_select_all_matching(page: Page, live_server):

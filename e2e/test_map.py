@@ -139,8 +139,10 @@ def test_map_fills_a_phone_screen_and_popups_open(page: Page, live_server, city_
     assert overflow <= 0
     pin = (REYKJAVIK[0], REYKJAVIK[1] + 0.03)  # "Reykjavik lead 1"
     with page.expect_response(re.compile(r"/points\?")):
-        page.evaluate("([lat, lng]) => void document.getElementById('map').leafletMap.setView([lat, lng], 13)", list(pin))
-    page.wait_for_timeout(300)
+        page.evaluate("([lat, lng]) => void document.getElementById('map').leafletMap.setView([lat, lng], 13, "
+                      "{animate: false})", list(pin))
+    expect(page.locator("#map")).to_have_attribute("data-mode", "pins")
+    expect(page.locator("#map")).not_to_have_attribute("aria-busy", "true")  # the pins are drawn
     cx, cy = screen_point(page, *pin)
     page.mouse.click(cx, cy)
     popup = page.locator(".leaflet-popup-content")

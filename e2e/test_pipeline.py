@@ -25,7 +25,7 @@ def drag(page: Page, card_id: int, target_selector: str, before_drop=None) -> No
     expect(target).to_be_visible()
     tbox = target.bounding_box()
     page.mouse.move(tbox["x"] + tbox["width"] / 2, tbox["y"] + min(tbox["height"] / 2, 40), steps=15)
-    page.wait_for_timeout(200)  # SortableJS's fallback checks the drop target every 50 ms
+    expect(target.locator(f"#deal-{card_id}")).to_have_count(1)  # SortableJS moved the card's placeholder in
     if before_drop:
         before_drop()
     page.mouse.up()
@@ -247,10 +247,12 @@ def test_a_long_column_loads_more_cards_on_scroll(page: Page, live_server, app_d
     page.goto(f"{live_server}/pipeline")
     column = page.locator(f'.cards[data-target="stage:{stage.id}"]')
     expect(column.locator(".deal-card")).to_have_count(20)
-    for _ in range(3):  # scroll the column (and the page) until "load more" comes into view
-        if column.locator(".load-more").count():
-            column.locator(".load-more").scroll_into_view_if_needed()
-        page.wait_for_timeout(400)
+    for _ in range(3):  # scroll "load more" into view until every card is there
+        shown = column.locator(".deal-card").count()
+        if shown == total:
+            break
+        column.locator(".load-more").scroll_into_view_if_needed()
+        expect(column.locator(".deal-card")).not_to_have_count(shown)
     expect(column.locator(".deal-card")).to_have_count(total)
     expect(column.locator(".load-more")).to_have_count(0)
 

@@ -3,7 +3,11 @@
 Set TEST_DATABASE=postgresql to run the same tests on PostgreSQL (tests/databases.py); each xdist
 worker gets its own schema, dropped at the end.
 """
+import contextvars
+
 import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
 from crm import create_app
@@ -42,10 +46,26 @@ def _empty_database(url: str) -> None:
     db.session.commit()
 
 
+class RequestSessionClient(FlaskClient):
+    """A test client whose every request gets its own app context, hence its own database session,
+    removed when the request ends, as in production: what a view forgets to commit is gone.
+
+    The test's own session (in the fixture's app context) is committed before each request, so the
+    view finds the test's setup in the database as another client would, and reads afresh after it.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():  # not in a test's worker thread, which has no session of its own
+            db.session.commit()
+        kwargs.setdefault("buffered", True)  # a streamed body is read inside the request's own context
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def _worker_app(database_url):
     """One app (and engine) per worker: engines keep their compiled-SQL cache between tests."""
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url)
+    app.test_client_class = RequestSessionClient
     yield app
     with app.app_context():
         db.engine.dispose()

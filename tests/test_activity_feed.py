@@ -47,7 +47,9 @@ def test_every_kind_of_admin_event_renders_in_the_feed_and_its_fragment(client, 
 def test_a_rep_sees_the_feed_after_an_admin_changed_settings(client, auth, admin):
     add_budget_code(admin)
     auth.login("rep1@example.com")
-    assert client.get("/activity").status_code == 200
+    page = client.get("/activity")
+    assert page.status_code == 200 and "Activity" in page.text
+    assert "Budget code" not in page.text  # an admin's settings are not news for a rep
 
 
 def feed_size(viewer) -> int:

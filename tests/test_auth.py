@@ -3,7 +3,6 @@ remember-me cookies rotate; idle and absolute limits; cookie flags."""
 import time
 
 import pytest
-from flask import g, request_started
 from flask.testing import FlaskClient
 
 from crm import create_app
@@ -13,17 +12,6 @@ from crm.extensions import db
 from tests.conftest import user
 
 REMEMBER = "remember_token"
-
-
-@pytest.fixture(autouse=True)
-def each_request_loads_its_user(app):
-    """The tests keep one app context open, so `g` (where Flask-Login caches the user) would carry
-    one browser's user into the next browser's request: forget it as each request starts."""
-    def forget(sender, **extra):
-        g.pop("_login_user", None)
-    request_started.connect(forget, app)
-    yield
-    request_started.disconnect(forget, app)
 
 
 def login(client: FlaskClient, email: str = "admin@example.com", keep: bool = True, password: str = "demo"):

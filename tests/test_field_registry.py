@@ -59,6 +59,10 @@ def test_a_field_added_to_the_registry_is_everywhere(client, auth, admin):
     assert lead("From the API").nickname == "Apy"
     too_long = client.post("/api/leads", json={"title": "Too long", "nickname": "x" * 41}, headers=bearer(admin))
     assert too_long.status_code == 422 and lead("Too long") is None
+    schemas = client.get("/api/v1/openapi.json").json["components"]["schemas"]
+    assert all("nickname" in schemas[name]["properties"] for name in ("Lead", "LeadCreate", "LeadPatch"))
+    created = client.post("/api/v1/leads", json={"title": "From API v1", "nickname": "Vee"}, headers=bearer(admin))
+    assert created.status_code == 201 and created.json["nickname"] == "Vee"
 
     upload = client.post("/import/", data={"record_type": "lead", "file": (io.BytesIO(
         b"Title,Nick\\nFrom the file,Csvy\\n"), "leads.csv")}, content_type="multipart/form-data")
@@ -92,7 +96,8 @@ def _copy_with_added_field(target: Path) -> None:
 
 
 def test_adding_a_field_is_one_change_in_the_registry(tmp_path):
-    """Adds a lead field in a copy of the app and sees it in the form, list, API, import and merge."""
+    """Adds a lead field in a copy of the app and sees it in the form, list, API (and its OpenAPI
+    schema), import and merge (there is no export yet)."""
     _copy_with_added_field(tmp_path)
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",

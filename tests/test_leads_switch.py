@@ -2,7 +2,7 @@
 from io import BytesIO
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from crm.extensions import db
 from crm.models import Lead, Setting, Team, User
@@ -96,9 +96,12 @@ def test_the_trash_and_the_map_leave_leads_out_when_they_are_off(client, auth, s
 def test_other_teams_keep_their_leads(client, auth):
     switch_leads_off("team")
     auth.login("rep4@example.com")  # team South
-    assert client.get("/leads/duplicates").status_code == 200
-    assert client.get("/trash?type=lead").status_code == 200
-    assert client.get("/api/leads").status_code == 200
+    south = db.session.scalar(select(Team.id).where(Team.name == "South"))
+    leads = db.session.scalar(select(func.count(Lead.id)).where(Lead.team_id == south, Lead.deleted_at.is_(None)))
+    assert leads and client.get("/api/leads").json["count"] == leads
+    assert 'href="/trash?type=lead"' in client.get("/trash?type=lead").get_data(as_text=True)
+    duplicates = client.get("/leads/duplicates")
+    assert duplicates.status_code == 200 and LEADS_OFF not in duplicates.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("scope", SCOPES)

@@ -407,3 +407,14 @@ def test_a_refused_choice_shows_the_panel_again_with_the_reason(app, client, aut
     assert 'name="survivor"' in body and "Nothing was merged." in body
     db.session.expire_all()
     assert db.session.get(Lead, b.id).deleted_at is None
+
+
+@pytest.mark.parametrize("email, offered", [("rep1@example.com", False), ("manager@example.com", False),
+                                            ("admin@example.com", True)])
+def test_no_owner_is_offered_only_to_those_who_may_leave_the_result_ownerless(app, client, auth, rep, email, offered):
+    a, b = make_lead(rep, days_old=3, title="A"), make_lead(rep, days_old=1, title="B")
+    auth.login(email)
+    body = client.get(f"/leads/merge?ids={a.id},{b.id}").get_data(as_text=True)
+    owner_select = re.search(r'<select name="owner">(.*?)</select>', body, re.S).group(1)
+    assert ('<option value=""' in owner_select) is offered
+    assert f'value="user:{rep.id}" selected' in owner_select  # the kept record's owner stays the default

@@ -150,3 +150,33 @@ def test_a_managers_undo_of_an_admins_batch_puts_back_only_their_team_and_the_ad
     client.post(f"/bulk/{batch.id}/undo")
     assert owners(ids) == before
     assert db.session.get(Batch, batch.id).undone_at is not None
+
+
+def test_a_managers_undo_of_their_import_leaves_what_moved_out_of_their_team_for_the_admin(
+        app, admin, manager, auth, client):
+    """Issue 11: an import's Undo acts only on what the undoing user may change. The North manager
+    imports three leads; the admin then hands one to a South rep; the manager's Undo trashes the two
+    still in North and leaves the South one (and the batch undoable) for the admin."""
+    from tests.import_steps import run, upload  # noqa: PLC0415 (import steps only this test needs)
+
+    auth.login("manager@example.com")
+    imp = upload(client, "Title,Email,Lead Owner\nA,a@imp.se,rep1@example.com\nB,b@imp.se,rep2@example.com\n"
+                         "C,c@imp.se,rep1@example.com\n")
+    batch_id = run(client, imp)["batch_id"]
+    created = {lead.email: lead.id for lead in db.session.scalars(select(Lead).where(Lead.email.like("%@imp.se")))}
+    assert len(created) == 3
+    update_record(db.session, db.session.get(Lead, created["c@imp.se"]), {"owner_id": user("rep4@example.com").id}, admin)
+    db.session.commit()
+
+    response = client.post(f"/bulk/{batch_id}/undo", follow_redirects=True)
+    assert "stays undoable for the 1 lead left" in response.text
+    db.session.expire_all()
+    trashed = {email for email, i in created.items() if db.session.get(Lead, i).deleted_at is not None}
+    assert trashed == {"a@imp.se", "b@imp.se"}
+    assert db.session.get(Batch, batch_id).undone_at is None
+    auth.logout()
+    auth.login()
+    client.post(f"/bulk/{batch_id}/undo")
+    db.session.expire_all()
+    assert db.session.get(Lead, created["c@imp.se"]).deleted_at is not None
+    assert db.session.get(Batch, batch_id).undone_at is not None

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from crm.models import Role, Team, User
 from crm.services import merge
-from crm.services.owners import owner_choices
+from crm.services.owners import may_leave_ownerless, owner_choices
 from crm.services.record_types import RecordType
 
 @dataclass
@@ -43,6 +43,7 @@ class Panel:
     blank: list[str]  # labels of fields empty in every record (no row for them)
     owners: list[tuple[str, str]] = field(default_factory=list)
     teams: list[tuple[int, str]] = field(default_factory=list)
+    ownerless: bool = False  # "No owner" is offered only to those the merge lets leave it ownerless
 
     @property
     def suggested(self):
@@ -67,7 +68,7 @@ def build_panel(session: Session, rtype: RecordType, records: list, viewer: User
         else:
             rows.append(Row(f.name, f.label, f.strategy, cells, defaults.get(f.name, "")))
     return Panel(rtype, records, survivor, rows, blank, _owners(session, records, viewer),
-                 _teams(session, records, viewer))
+                 _teams(session, records, viewer), may_leave_ownerless(viewer))
 
 
 def _cell(record, row: merge.MergeField) -> Cell:

@@ -136,6 +136,7 @@ def undo_batch(session: Session, batch_id: str, viewer: User, *, include_changed
     rtype = record_type(batch.record_type)
     model = rtype.model
     where = [*_left_to_undo(batch, model), *_reach(batch, model, viewer)]
+    _lock(session, model, where)
     skipped = 0 if include_changed else session.scalar(
         select(func.count()).select_from(model).where(*where, _changed_since(batch, model))) or 0
     if not include_changed:
@@ -159,6 +160,13 @@ def undo_batch(session: Session, batch_id: str, viewer: User, *, include_changed
     else:
         session.execute(update(Batch).where(Batch.id == batch.id).values(undone_at=now))
     return outcome
+
+
+def _lock(session: Session, model, where: list) -> None:
+    """Take the records before asking which changed since: an edit committed meanwhile is then seen
+    (and left alone), one still running waits for the Undo and lands on top of it, never under it."""
+    begin_write(session)
+    session.execute(select(model.id).where(*where).order_by(model.id).with_for_update(of=model))
 
 
 def _cover(session: Session, batch: Batch, model, where: list, now: datetime) -> list:

@@ -10,6 +10,7 @@ from crm.models import HistoryEvent, MergeLink, Team, User
 from crm.models.mixins import utcnow
 from crm.params import shown, to_id
 from crm.services import DomainError, PermissionDenied, history
+from crm.services.bulk import begin_write
 from crm.services.editing import update_record
 from crm.services.merge.moves import move_children
 from crm.services.merge.rows import default_choices, fields_for, losing_values, merged_values, survivor_key
@@ -78,8 +79,11 @@ def _guard(session: Session, rtype: RecordType, ids, actor: User | None, *, lock
     if not MIN_RECORDS <= len(wanted) <= MAX_RECORDS:
         raise DomainError(f"Select {MIN_RECORDS} to {MAX_RECORDS} {rtype.plural} to merge "
                           f"({len(wanted)} selected).")
-    stmt = select(rtype.model).where(rtype.model.id.in_(wanted))
-    found = {r.id: r for r in session.scalars(stmt.with_for_update() if lock else stmt)
+    stmt = select(rtype.model).where(rtype.model.id.in_(wanted)).order_by(rtype.model.id)
+    if lock:  # read what a concurrent merge left (trashed records), rows locked in id order: no deadlock
+        begin_write(session)
+        stmt = stmt.with_for_update()
+    found = {r.id: r for r in session.scalars(stmt)
              if can_view(actor, r)}  # an invisible record is as good as missing: say nothing about it
     missing = [i for i in wanted if i not in found]
     if missing:
