@@ -14,7 +14,8 @@ from crm.services.settings import leads_enabled
 NAV = [("today.index", _l("My day")), ("leads.index", _l("Leads")), ("deals.index", _l("Deals")), ("pipeline.board", _l("Pipeline")),
        ("map.index", _l("Map")), ("contacts.index", _l("Contacts")),
        ("organizations.index", _l("Organizations")), ("activity.feed", _l("Activity")),
-       ("bulk.trash", _l("Trash")), ("imports.index", _l("Import")), ("admin.index", _l("Admin"))]
+       ("bulk.trash", _l("Trash")), ("imports.index", _l("Import")), ("tokens.index", _l("API tokens")),
+       ("admin.index", _l("Admin"))]
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -203,3 +203,43 @@ def test_the_docs_page_loads_swagger_ui_from_the_allow_list_without_inline_scrip
     assert "/vendor/swagger-ui-bundle.js" in page and "/api/v1/openapi.json" in page
     assert "<script>" not in page and "cdn" not in page.lower()
     assert client.get("/vendor/swagger-ui-bundle.js").status_code == 200
+
+
+def mass_change(client, headers, **body):
+    return client.post("/api/v1/leads/mass-change", json={"action": "reassign"} | body, headers=headers)
+
+
+def test_mass_reassign_runs_after_a_dry_run_on_exactly_the_previewed_set(client, admin):
+    headers, rep = bearer(admin), user("rep2@example.com")
+    source = user("rep1@example.com")
+    theirs = count(Lead, Lead.owner_id == source.id, Lead.deleted_at.is_(None))
+    dry = mass_change(client, headers, filter={"owner": [str(source.id)]}, owner=rep.email)
+    assert dry.status_code == 200 and dry.json["count"] == theirs and dry.json["dry_run"] is True
+    assert dry.json["by_owner"] == [{"owner": source.id, "name": source.name, "count": theirs}]
+    assert count(Lead, Lead.owner_id == source.id, Lead.deleted_at.is_(None)) == theirs  # nothing changed yet
+    done = mass_change(client, headers, filter={"owner": [str(source.id)]}, owner=rep.email,
+                       confirmation=dry.json["confirmation"])
+    assert done.status_code == 200, done.json
+    assert done.json["changed"] == theirs and done.json["batch_id"]
+    assert count(Lead, Lead.owner_id == source.id, Lead.deleted_at.is_(None)) == 0
+
+
+def test_a_mass_change_refuses_with_409_when_the_set_changed_and_with_422_for_another_change(client, admin):
+    headers, source = bearer(admin), user("rep1@example.com")
+    args = {"filter": {"owner": [str(source.id)]}, "owner": "rep2@example.com"}
+    token = mass_change(client, headers, **args).json["confirmation"]
+    other = db.session.scalar(select(Lead).where(Lead.owner_id != source.id, Lead.deleted_at.is_(None)).limit(1))
+    other.owner_id = source.id
+    db.session.commit()
+    before = count(Lead, Lead.owner_id == source.id)
+    assert mass_change(client, headers, **args, confirmation=token).status_code == 409
+    assert count(Lead, Lead.owner_id == source.id) == before
+    token = mass_change(client, headers, **args).json["confirmation"]
+    assert client.post("/api/v1/leads/mass-change", json=args | {"action": "delete", "confirmation": token},
+                       headers=headers).status_code == 422
+    assert count(Lead, Lead.owner_id == source.id, Lead.deleted_at.is_(None)) == before
+
+
+def test_a_rep_cannot_mass_change(client, rep):
+    response = mass_change(client, bearer(rep), filter={"owner": ["me"]}, owner="me@example.com")
+    assert response.status_code in (403, 422) and response.json["error"]

@@ -14,11 +14,12 @@ from sqlalchemy import func, select, text
 
 from crm.extensions import db
 from crm.models import (
-    Activity, AssignmentRule, Batch, Contact, CustomField, Deal, HistoryEvent, Job, Lead, LeadStatus, Organization, Pool,
-    PoolMember, SavedList, ScoringRule, Stage, Team, Territory, User,
+    Activity, ApiToken, AssignmentRule, Batch, Contact, CustomField, Deal, HistoryEvent, Job, Lead, LeadStatus,
+    Organization, Pool, PoolMember, SavedList, ScoringRule, Stage, Team, Territory, User,
 )
 from crm.models.mixins import utcnow
 from crm.models.pools import CaptureForm, ImportJob
+from crm.services.api_tokens import issue_token
 from crm.services.history import open_batch
 
 ROLES = ("anonymous", "rep", "manager", "admin")  # admins last: their allowed writes change the most
@@ -51,6 +52,9 @@ RULES = {
     "lists.delete": "owner", "api.create": "token",
     "today.index": "user", "today.complete": "edit", "today.log_call": "edit", "today.plan_next": "edit",
     "map.add_territory": "admin", "map.edit_territory": "admin", "map.remove_territory": "admin",
+    "api-docs.openapi_json": "public", "api_docs.api_docs": "public", "api_records.": "token",
+    "api_engagement.": "token", "api_bulk.": "token", "tokens.index": "user", "tokens.create": "user",
+    "tokens.revoke_token": "owner",
 }
 for _prefix in ("admin.", "capture.create_form", "capture.edit_form", "capture.forms", "pools."):
     RULES.setdefault(_prefix, "admin")
@@ -108,7 +112,7 @@ def a_record(model, role: str, scope: str, *, trashed: bool = False):
 def setup_objects() -> dict:
     """Batches, a job, a smart list, an import, trashed records: what the routes' ids point at."""
     admin, manager, rep = user("admin"), user("manager"), user("rep")
-    objects = {"batch": {}, "job": {}, "list": {}}
+    objects = {"batch": {}, "job": {}, "list": {}, "token": {}}
     for who in (admin, manager):
         batch = open_batch(db.session, who.id, "reassign", "lead", 1, f"{who.name} reassigned a lead")
         lead = db.session.scalars(select(Lead).where(Lead.team_id.is_not(None)).order_by(Lead.id)).first()
@@ -121,6 +125,8 @@ def setup_objects() -> dict:
         db.session.add_all([job, saved])
         db.session.flush()
         objects["job"][who.role], objects["list"][who.role] = job.id, saved.id
+        issue_token(db.session, who, f"Matrix token of {who.name}")
+        objects["token"][who.role] = db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == who.id))
     for model in MODELS.values():  # a trashed record in every scope (Restore needs one)
         for where in ([model.owner_id == rep.id], [model.team_id == rep.team_id, model.owner_id != rep.id],
                       [model.team_id != rep.team_id]):
@@ -171,6 +177,8 @@ def cases_for(rule, role: str, scope: str, objects: dict) -> list[Case]:
                 values[name] = objects["batch"]["admin" if scope == "other" else "manager"]
             case "job_id":
                 values[name] = objects["job"]["rep" if (role, scope) == ("rep", "own") else "admin"]
+            case "token_id":
+                values[name] = objects["token"]["rep" if (role, scope) == ("rep", "own") else "admin"]
             case "list_id":
                 values[name] = objects["list"]["rep" if (role, scope) == ("rep", "own") else "admin"]
             case "import_id":

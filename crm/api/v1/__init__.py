@@ -26,12 +26,12 @@ class CrmApi(Api):
 
 
 def init_app(app: Flask) -> CrmApi:
-    from crm.api.v1 import docs, engagement, records
+    from crm.api.v1 import bulk, docs, engagement, records
 
     api = CrmApi(app, spec_kwargs={"components": {"securitySchemes": {
         "token": {"type": "http", "scheme": "bearer", "description": "Settings → API tokens"}}},
         "security": [{"token": []}]})
-    for blueprint in (records.blp, engagement.blp):
+    for blueprint in (records.blp, engagement.blp, bulk.blp):
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.bp)

@@ -97,10 +97,14 @@ def owner_choice(data: dict, rtype: RecordType) -> str:
         client = caller().client
         default = (client.default_owners or {}).get(rtype.name) if client else None
         return default or f"user:{viewer().id}"
-    text = str(raw).strip()
-    if "@" in text and not text.startswith("user:"):
-        return f"user:{text}"
-    return text
+    return as_choice(str(raw))
+
+
+def as_choice(text: str) -> str:
+    """An owner as the API takes it (3, "ana@example.com", "pool:2", "pool:Inbound EU") as an owner
+    choice of the owner service."""
+    text = text.strip()
+    return f"user:{text}" if "@" in text and ":" not in text else text
 
 
 def create(rtype: RecordType, data: dict):

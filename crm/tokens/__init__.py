@@ -1,0 +1,3 @@
+from crm.tokens.routes import bp
+
+__all__ = ["bp"]
