@@ -68,8 +68,9 @@ def _register_blueprints(app: Flask) -> None:
     for module in (assets, auth, leads, deals, contacts, organizations, activity, lists, admin,
                    pipeline, map_, bulk, merge, capture, api, jobs, today):
         app.register_blueprint(module.bp)
-    from crm import health, imports, pools, tokens
+    from crm import health, imports, pools, tokens, webhooks
     app.register_blueprint(tokens.bp)
+    app.register_blueprint(webhooks.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(pools.bp)
     app.register_blueprint(imports.bp)

@@ -168,3 +168,43 @@ def _app() -> Flask:
         from crm import create_app
         _worker_app = create_app()
     return _worker_app
+
+
+@huey.task()
+def deliver_webhook(delivery_id: int) -> None:
+    """One attempt at a webhook delivery, on a session of its own; a failure is scheduled again
+    with exponential backoff (crm/services/webhooks.py)."""
+    if has_app_context():
+        _deliver(delivery_id)
+        return
+    with _app().app_context():
+        _deliver(delivery_id)
+
+
+def _deliver(delivery_id: int) -> None:
+    from sqlalchemy.orm import Session
+
+    from crm.extensions import db
+    from crm.services import webhooks
+
+    with Session(db.engine) as session:
+        wait = webhooks.deliver(session, delivery_id)
+        session.commit()
+    if wait is not None:
+        deliver_webhook.schedule((delivery_id,), delay=wait)
+
+
+def _enqueue_webhook(delivery_id: int, delay: int) -> None:
+    """After a commit: queue the delivery; never let it fail the request that made the change."""
+    try:
+        deliver_webhook.schedule((delivery_id,), delay=delay) if delay else deliver_webhook(delivery_id)
+    except Exception:
+        current_app.logger.exception("Could not queue webhook delivery %s", delivery_id)
+
+
+def _wire_webhooks() -> None:
+    from crm.services import webhooks
+    webhooks.enqueue = _enqueue_webhook
+
+
+_wire_webhooks()

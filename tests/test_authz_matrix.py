@@ -15,7 +15,8 @@ from sqlalchemy import func, select, text
 from crm.extensions import db
 from crm.models import (
     Activity, ApiToken, AssignmentRule, Batch, Contact, CustomField, Deal, HistoryEvent, Job, Lead, LeadStatus,
-    Organization, Pool, PoolMember, SavedList, ScoringRule, Stage, Team, Territory, User,
+    Organization, Pool, PoolMember, SavedList, ScoringRule, Stage, Team, Territory, User, WebhookDelivery,
+    WebhookSubscription,
 )
 from crm.models.mixins import utcnow
 from crm.models.pools import CaptureForm, ImportJob
@@ -56,7 +57,7 @@ RULES = {
     "api_engagement.": "token", "api_bulk.": "token", "tokens.index": "user", "tokens.create": "user",
     "tokens.revoke_token": "owner",
 }
-for _prefix in ("admin.", "capture.create_form", "capture.edit_form", "capture.forms", "pools."):
+for _prefix in ("admin.", "webhooks.", "capture.create_form", "capture.edit_form", "capture.forms", "pools."):
     RULES.setdefault(_prefix, "admin")
 for _plural in MODELS:
     RULES.update({f"{_plural}.index": "user", f"{_plural}.new": "user", f"{_plural}.show": "view"})
@@ -179,6 +180,10 @@ def cases_for(rule, role: str, scope: str, objects: dict) -> list[Case]:
                 values[name] = objects["job"]["rep" if (role, scope) == ("rep", "own") else "admin"]
             case "token_id":
                 values[name] = objects["token"]["rep" if (role, scope) == ("rep", "own") else "admin"]
+            case "subscription_id":
+                values[name] = db.session.scalar(select(WebhookSubscription.id)) or 1
+            case "delivery_id":
+                values[name] = db.session.scalar(select(WebhookDelivery.id)) or 1
             case "list_id":
                 values[name] = objects["list"]["rep" if (role, scope) == ("rep", "own") else "admin"]
             case "import_id":

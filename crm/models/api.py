@@ -63,3 +63,37 @@ class IdempotencyKey(db.Model):
     status: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+WEBHOOK_EVENTS = ("record.created", "record.updated", "record.deleted", "record.restored", "record.converted",
+                  "record.merged", "batch.finished")
+
+
+class WebhookSubscription(db.Model):
+    """An admin's subscription of a URL to events; deliveries are signed with its secret."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    events: Mapped[list] = mapped_column(JSON, default=list)
+    secret: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class WebhookDelivery(db.Model):
+    """One event sent (or to send) to one subscription: the delivery log, with redeliver."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscription.id", ondelete="CASCADE"),
+                                                 index=True)
+    event: Mapped[str] = mapped_column(String(40))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    response_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    subscription: Mapped[WebhookSubscription] = relationship()

@@ -12,6 +12,7 @@ from crm.models import (
 )
 from crm.i18n import _, _l
 from crm.params import to_id
+from crm.services import webhooks
 from crm.services.permissions import visible_clause
 from crm.services.record_types import RECORD_TYPES, RecordType
 
@@ -47,6 +48,8 @@ def log(session: Session, record_type: str, record_id: int, actor_id: int | None
     session.execute(insert(HistoryEvent).values(
         record_type=record_type, record_id=record_id, actor_id=actor_id, kind=kind, field=field,
         old=_text(old), new=_text(new), batch_id=batch_id, via=via, at=utcnow()))
+    if batch_id is None:
+        webhooks.note_record(session, record_type, record_id, kind, actor_id)
 
 
 def log_changes(session: Session, record_type: str, record_id: int, actor_id: int | None,
@@ -58,6 +61,8 @@ def log_changes(session: Session, record_type: str, record_id: int, actor_id: in
             for name, (old, new) in changes.items()]
     if rows:
         session.execute(insert(HistoryEvent), rows)
+        if batch_id is None:
+            webhooks.note_record(session, record_type, record_id, "update", actor_id)
 
 
 def open_batch(session: Session, actor_id: int | None, action: str, record_type: str,
@@ -82,6 +87,7 @@ def discard_batch(session: Session, batch: Batch) -> None:
 def close_batch(session: Session, batch: Batch, count: int, summary: str) -> None:
     """Set the batch's final count and summary, on the batch and on its feed entry."""
     batch.count, batch.summary = count, summary
+    webhooks.note_batch(session, batch)
     session.execute(update(HistoryEvent).where(HistoryEvent.batch_id == batch.id, HistoryEvent.record_type == "batch")
                     .values(new=summary).execution_options(synchronize_session=False))
 

@@ -1,0 +1,3 @@
+from crm.webhooks.routes import bp
+
+__all__ = ["bp"]
