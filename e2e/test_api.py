@@ -2,6 +2,7 @@
 a lead owned by a pool, a filtered list paged through `next`, a mass reassign with dry run and
 confirmation. The docs page renders the document with Swagger UI under the app's CSP."""
 import json
+import re
 import urllib.request
 
 from playwright.sync_api import Page, expect
@@ -65,3 +66,33 @@ def test_the_api_docs_page_renders_the_document(page: Page, live_server):
     expect(page.get_by_role("heading", name="Fieldbook CRM API")).to_be_visible()
     expect(page.get_by_text("/api/v1/leads/mass-change").first).to_be_visible()
     assert not [e for e in errors if "Content Security Policy" in e or "Refused" in e], errors
+
+
+def test_an_admin_subscribes_a_webhook_and_reads_its_delivery_log(page: Page, live_server, app_db):
+    from tests.test_webhooks import Receiver
+    receiver = Receiver()
+    try:
+        login(page, live_server)
+        page.goto(f"{live_server}/admin/")
+        page.get_by_role("link", name="Webhooks").click()
+        page.get_by_label("URL").fill(receiver.url)
+        page.get_by_label("record.created").check()
+        page.get_by_role("button", name="Subscribe").click()
+        expect(page.locator("#messages")).to_contain_text("Subscribed.")
+        page.goto(f"{live_server}/settings/api-tokens/")
+        page.get_by_label("Name").fill("Hooks")
+        page.get_by_label("Scope").select_option(label="Read and write")
+        page.get_by_role("button", name="Create token").click()
+        token = page.get_by_label("New token").input_value()
+        status, lead = call(live_server, token, "POST", "/leads", {"title": "Hooked from a script"})
+        assert status == 201
+        assert [json.loads(body)["record"]["id"] for _headers, body in receiver.received] == [lead["id"]]
+        page.goto(f"{live_server}/admin/webhooks/")
+        row = page.get_by_role("row", name="record.created")
+        expect(row.locator('[data-label="Status"]')).to_have_text("Delivered")
+        expect(row.locator('[data-label="Response"]')).to_have_text("200")
+        page.get_by_role("button", name=re.compile("Redeliver")).first.click()
+        expect(page.locator("#messages")).to_contain_text("queued again")
+        assert len(receiver.received) == 2
+    finally:
+        receiver.server.shutdown()
