@@ -60,7 +60,8 @@ RULES = {
 for _prefix in ("admin.", "webhooks.", "capture.create_form", "capture.edit_form", "capture.forms", "pools."):
     RULES.setdefault(_prefix, "admin")
 for _plural in MODELS:
-    RULES.update({f"{_plural}.index": "user", f"{_plural}.new": "user", f"{_plural}.show": "view"})
+    RULES.update({f"{_plural}.index": "user", f"{_plural}.new": "user", f"{_plural}.show": "view",
+                  f"{_plural}.export": "user"})
     RULES.update({f"{_plural}.{v}": "edit" for v in ("edit", "trash", "restore", "add_note", "add_activity",
                                                     "log_email", "complete_activity", "reopen_activity")})
 

@@ -12,6 +12,7 @@ from crm.models import LeadStatus, Note, Pipeline, Territory
 from crm.models.engagement import ACTIVITY_KINDS
 from crm.models.mixins import utcnow
 from crm.params import to_int
+from crm.records.export import export_records
 from crm.records.forms import BY_RULES, build_form, form_values
 from crm.paging import paginate
 from crm.rendering import render, wants_fragment
@@ -34,6 +35,7 @@ from crm.services.sorting import sorted_select
 def register_record_views(bp: Blueprint, rtype: RecordType) -> None:
     rules = [("/", "index", list_records, ["GET"]),
              ("/new", "new", new_record, ["GET", "POST"]),
+             ("/export", "export", export_records, ["GET"]),
              ("/<int:record_id>", "show", show_record, ["GET"]),
              ("/<int:record_id>/edit", "edit", edit_record, ["GET", "POST"]),
              ("/<int:record_id>/trash", "trash", trash, ["POST"]),

@@ -1,7 +1,7 @@
 """Webhook subscriptions and their delivery log
 
 Revision ID: ec0b1dc6ae0f
-Revises: 05ad0e7a38a4
+Revises: efd862cd026f
 Create Date: 2026-12-01 21:05:56.980625
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'ec0b1dc6ae0f'
-down_revision = '05ad0e7a38a4'
+down_revision = 'efd862cd026f'
 branch_labels = None
 depends_on = None
 
