@@ -1,6 +1,7 @@
 """A person creates an API token in Settings → API tokens and a script uses it over real HTTP:
 a lead owned by a pool, a filtered list paged through `next`, a mass reassign with dry run and
 confirmation. The docs page renders the document with Swagger UI under the app's CSP."""
+import csv
 import json
 import re
 import urllib.request
@@ -96,3 +97,21 @@ def test_an_admin_subscribes_a_webhook_and_reads_its_delivery_log(page: Page, li
         assert len(receiver.received) == 2
     finally:
         receiver.server.shutdown()
+
+
+def test_the_export_button_downloads_the_filtered_list(page: Page, live_server, app_db):
+    login(page, live_server)
+    page.goto(f"{live_server}/leads/?q=a")
+    page.get_by_text("Export", exact=True).click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="CSV").click()
+    with open(download.value.path(), encoding="utf-8-sig", newline="") as file:
+        lines = list(csv.reader(file))
+    assert lines[0][0] == "Title" and download.value.suggested_filename.endswith(".csv")
+    with app_db():
+        from crm.models import User
+        from crm.services.filters import Filter, filtered_select
+        from crm.services.record_types import LEAD
+        admin = db.session.get(User, user_id("admin@example.com"))
+        total = db.session.scalar(select(func.count()).select_from(filtered_select(LEAD, Filter(q="a"), admin).subquery()))
+    assert len(lines) - 1 == total > 0

@@ -65,3 +65,19 @@ class _Args(dict):
 
     def getlist(self, key):
         return self.get(key, [])
+
+
+def test_an_exported_list_imports_back_into_the_same_records(client, auth):
+    from tests import import_steps
+    auth.login("admin@example.com")
+    source = db.session.scalars(select(Lead).where(Lead.deleted_at.is_(None)).order_by(Lead.id).limit(5)).all()
+    ids = ",".join(str(lead.id) for lead in source)
+    text = client.get(f"/leads/export?format=csv&ids={ids}").get_data(as_text=True)
+    expected = sorted((lead.title, lead.email, lead.status_id, lead.owner_id, lead.city) for lead in source)
+    db.session.execute(Lead.__table__.delete().where(Lead.id.in_([lead.id for lead in source])))
+    db.session.commit()
+    imp = import_steps.upload(client, text.encode("utf-8-sig"))
+    report = import_steps.run(client, imp)
+    assert report["counts"]["create"] == 5, repr(report)
+    back = db.session.scalars(select(Lead).where(Lead.title.in_([t for t, *_ in expected]))).all()
+    assert sorted((lead.title, lead.email, lead.status_id, lead.owner_id, lead.city) for lead in back) == expected

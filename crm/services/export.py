@@ -7,6 +7,7 @@ Rows stream from the database in chunks: memory stays flat for any size of list.
 """
 import csv
 import io
+import re
 import tempfile
 from collections.abc import Iterator
 
@@ -20,6 +21,7 @@ from crm.services.fields import Field, alias_index, exportable_fields, importabl
 from crm.services.record_types import RecordType
 
 CHUNK = 1000
+PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?\Z")
 
 
 def columns(session: Session, rtype: RecordType) -> list[tuple[str, Field]]:
@@ -41,7 +43,12 @@ def rows(session: Session, rtype: RecordType, stmt: Select) -> Iterator[list[str
     stmt = stmt.options(*(selectinload(getattr(rtype.model, r)) for r in sorted(relations)))
     for chunk in session.scalars(stmt.execution_options(yield_per=CHUNK)).partitions():
         for record in chunk:
-            yield [neutralize_cell(text_value(f, record)) for _h, f in cols]
+            yield [_cell(text_value(f, record)) for _h, f in cols]
+
+
+def _cell(text: str) -> str:
+    """A plain number (a negative longitude) stays a number; anything else is neutralized."""
+    return text if PLAIN_NUMBER.match(text) else neutralize_cell(text)
 
 
 def csv_chunks(lines: Iterator[list[str]]) -> Iterator[str]:
