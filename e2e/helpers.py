@@ -1,4 +1,6 @@
 """Shared steps for the browser tests."""
+from urllib.parse import urlsplit
+
 from sqlalchemy import select
 
 from crm.extensions import db
@@ -15,3 +17,19 @@ def login(page, server: str, email: str = "admin@example.com", password: str = "
 
 def user_id(email: str) -> int:
     return db.session.scalar(select(User.id).where(User.email == email))
+
+
+def only_this_site(page, live_server: str) -> list[str]:
+    """Abort (and list) every request to another origin."""
+    origin = urlsplit(live_server).netloc
+    elsewhere: list[str] = []
+
+    def route(r):
+        if urlsplit(r.request.url).netloc == origin or r.request.url.startswith("data:"):
+            r.continue_()
+        else:
+            elsewhere.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    return elsewhere

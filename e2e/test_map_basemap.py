@@ -1,9 +1,7 @@
 """The default map is drawn offline: Natural Earth land and borders, city names, nothing from elsewhere."""
-from urllib.parse import urlsplit
-
 from playwright.sync_api import Page, expect
 
-from e2e.helpers import login
+from e2e.helpers import login, only_this_site
 
 HAMBURG = (53.55, 9.99)
 NORTH_SEA = (54.6, 7.0)
@@ -23,17 +21,7 @@ def pixel_alpha(page: Page, lat: float, lng: float) -> int:
 
 
 def test_the_default_map_shows_land_sea_and_city_names_without_leaving_the_site(page: Page, live_server):
-    origin = urlsplit(live_server).netloc
-    elsewhere: list[str] = []
-
-    def only_this_site(route):
-        if urlsplit(route.request.url).netloc == origin or route.request.url.startswith("data:"):
-            route.continue_()
-        else:
-            elsewhere.append(route.request.url)
-            route.abort()
-
-    page.route("**/*", only_this_site)
+    elsewhere = only_this_site(page, live_server)
     login(page, live_server)
     page.goto(f"{live_server}/map?center={HAMBURG[0]},{HAMBURG[1]}&zoom=8")
     expect(page.locator(".place-label").get_by_text("Hamburg", exact=True)).to_be_visible(timeout=20_000)  # cities load once

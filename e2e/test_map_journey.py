@@ -2,7 +2,6 @@
 the pins there and reassign them — at 1280×800 with a mouse and at 375×812 by touch."""
 import math
 import re
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -10,7 +9,7 @@ from sqlalchemy import and_, select, update
 
 from crm.extensions import db
 from crm.models import Lead, Territory
-from e2e.helpers import login, user_id
+from e2e.helpers import login, only_this_site, user_id
 
 HAMBURG = (53.5507, 9.9930)
 
@@ -30,22 +29,6 @@ def hamburg_leads(app_db) -> dict[int, str]:
                 owner_id=owners[n % 2], team_id=team, title=f"Hamburg lead {n + 1}", deleted_at=None))
         db.session.commit()
         return {rid: f"Hamburg lead {n + 1}" for n, rid in enumerate(ids)}
-
-
-def only_this_site(page: Page, live_server: str) -> list[str]:
-    """Abort (and list) every request to another origin."""
-    origin = urlsplit(live_server).netloc
-    elsewhere: list[str] = []
-
-    def route(r):
-        if urlsplit(r.request.url).netloc == origin or r.request.url.startswith("data:"):
-            r.continue_()
-        else:
-            elsewhere.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
-    return elsewhere
 
 
 def go_to_hamburg(page: Page) -> None:
