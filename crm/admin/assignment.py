@@ -7,7 +7,8 @@ from crm.extensions import db
 from crm.i18n import _
 from crm.models import AssignmentRule
 from crm.rendering import render
-from crm.services import DomainError, assignment, owners
+from crm.admin.scoring import submitted
+from crm.services import assignment, owners
 from crm.services.lead_conditions import ASSIGNMENT_KINDS
 
 CONDITION_ROWS = 3
@@ -17,24 +18,20 @@ MOVES = {"up": -1, "down": 1}
 @bp.route("/assignment", methods=["GET", "POST"])
 def assignment_rules():
     """The assignment rules in their order, and a form to add one (POST)."""
-    error, status = None, 200
+    error = None
     if request.method == "POST":
         form = request.form
         wanted = [(form.get(f"kind_{i}", ""), form.get(f"value_{i}", "")) for i in range(CONDITION_ROWS)]
-        try:
-            assignment.add_rule(db.session, current_user, form.get("name", ""), wanted, form.get("owner", ""))
-        except DomainError as refusal:
-            db.session.rollback()
-            error, status = str(refusal), 422
-        else:
-            db.session.commit()
-            flash(_("Assignment rule added."))
-            return redirect(url_for("admin.assignment_rules"), code=303)
+        error, done = submitted(lambda: assignment.add_rule(db.session, current_user, form.get("name", ""), wanted,
+                                                            form.get("owner", "")),
+                                _("Assignment rule added."), "admin.assignment_rules")
+        if done:
+            return done
     rules = [(r, assignment.describe(db.session, r), assignment.owner_label(db.session, r))
              for r in assignment.rules(db.session)]
     owner_choices = [(owners.TERRITORY_OWNER, _("The territory's owner")),
                      *owners.owner_choices(db.session, current_user, "lead")]
-    return render("admin/assignment.html", "assignment_page", status=status, rules=rules, error=error,
+    return render("admin/assignment.html", "assignment_page", status=422 if error else 200, rules=rules, error=error,
                   kinds=ASSIGNMENT_KINDS, rows=range(CONDITION_ROWS), owner_choices=owner_choices, form=request.form)
 
 

@@ -14,21 +14,16 @@ from crm.services.lead_conditions import KINDS, describe
 @bp.route("/scoring", methods=["GET", "POST"])
 def scoring_rules():
     """The scoring rules, and a form to add one (POST)."""
-    error, status = None, 200
+    error = None
     if request.method == "POST":
         form = request.form
-        try:
-            scoring.add_rule(db.session, current_user, form.get("kind", ""), form.get("value", ""),
-                             form.get("points", ""))
-        except DomainError as refusal:
-            db.session.rollback()
-            error, status = str(refusal), 422
-        else:
-            db.session.commit()
-            flash(_("Scoring rule added; every lead's score is up to date."))
-            return redirect(url_for("admin.scoring_rules"), code=303)
+        error, done = submitted(lambda: scoring.add_rule(db.session, current_user, form.get("kind", ""),
+                                                         form.get("value", ""), form.get("points", "")),
+                                _("Scoring rule added; every lead's score is up to date."), "admin.scoring_rules")
+        if done:
+            return done
     rules = [(r, describe(db.session, r.kind, r.value)) for r in scoring.rules(db.session)]
-    return render("admin/scoring.html", "scoring_page", status=status, rules=rules, kinds=KINDS, error=error,
+    return render("admin/scoring.html", "scoring_page", status=422 if error else 200, rules=rules, kinds=KINDS, error=error,
                   form=request.form, territories=db.session.scalars(db.select(Territory).order_by(Territory.name)),
                   statuses=db.session.scalars(db.select(LeadStatus).order_by(LeadStatus.position)))
 
@@ -40,3 +35,15 @@ def delete_scoring_rule(rule_id: int):
     db.session.commit()
     flash(_("Scoring rule removed; every lead's score is up to date."))
     return redirect(url_for("admin.scoring_rules"), code=303)
+
+
+def submitted(action, message: str, endpoint: str):
+    """Run a rule change from a form: (None, redirect) once saved, (the refusal, None) when refused."""
+    try:
+        action()
+    except DomainError as refusal:
+        db.session.rollback()
+        return str(refusal), None
+    db.session.commit()
+    flash(message)
+    return None, redirect(url_for(endpoint), code=303)
