@@ -6,8 +6,9 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import delete, select, update
 
 from crm.extensions import db
-from crm.models import Activity, Lead, LeadStatus
+from crm.models import Activity, Lead, LeadStatus, ScoringRule
 from crm.models.mixins import utcnow
+from crm.services import scoring
 from e2e.helpers import login, user_id
 
 
@@ -21,8 +22,12 @@ def test_a_rep_works_through_my_day_on_a_phone(page: Page, live_server, app_db):
         hot_title, warm_title = (lead.title for lead in leads)
         db.session.execute(delete(Activity).where(Activity.owner_id == ana))
         db.session.execute(delete(Activity).where(Activity.lead_id.in_([hot, warm])))
-        db.session.execute(update(Lead).where(Lead.id == hot).values(score=95))
-        db.session.execute(update(Lead).where(Lead.id == warm).values(score=90))
+        db.session.execute(update(Lead).where(Lead.id == hot).values(source="Referral A"))
+        db.session.execute(update(Lead).where(Lead.id == warm).values(source="Referral B"))
+        db.session.add_all([ScoringRule(kind="source", value="Referral A", points=95),
+                            ScoringRule(kind="source", value="Referral B", points=90)])
+        db.session.flush()
+        scoring.recompute_all(db.session)
         db.session.add(Activity(kind="call", subject="Call back Nora", owner_id=ana, lead_id=warm,
                                 due_at=utcnow() - timedelta(days=1)))
         db.session.commit()
