@@ -30,7 +30,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict]) -> None:
         return
     keys = {key for row in rows for key in row}
     columns = [c for c in table.columns if c.name in keys or (c.default is not None and not c.primary_key)]
-    defaults = {c.name: _default(c) for c in columns if c.name not in keys or c.default is not None}
+    defaults = {c.name: _default(c) for c in columns}  # a row may leave out a column others set
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         _copy(connection, table, columns, defaults, rows)
