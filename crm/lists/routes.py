@@ -4,6 +4,7 @@ from flask_login import current_user, login_required
 from htmx_flask import make_response
 
 from crm.extensions import db
+from crm.i18n import _
 from crm.models import SavedList
 from crm.rendering import wants_fragment
 from crm.services import DomainError
@@ -34,7 +35,7 @@ def save():
         target = url_for(f"{rtype.plural}.index") + (f"?{query}" if query else "")
     else:
         db.session.commit()
-        flash(f"Saved smart list “{saved.name}”.")
+        flash(_("Saved smart list “%(name)s”.", name=saved.name))
         target = list_url(saved)
     if wants_fragment():
         return make_response("", 204, redirect=target)
@@ -58,7 +59,7 @@ def delete(list_id: int):
     except DomainError as error:
         abort(403, str(error))
     db.session.commit()
-    flash(f"Deleted smart list “{saved.name}”.")
+    flash(_("Deleted smart list “%(name)s”.", name=saved.name))
     return redirect(url_for(f"{RECORD_TYPES[saved.record_type].plural}.index"), code=303)
 
 

@@ -1,9 +1,12 @@
 """Conversion pages: deal -> lead (one, or a selection/filter), lead -> contact/organization/deal."""
+from babel.lists import format_list
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from crm.extensions import db
+from crm.formatting import current_locale
+from crm.i18n import _
 from crm.pipeline.forms import DEAL_POOLS, build_convert_form, plan_from
 from crm.pipeline.routes import bp
 from crm.records.views import get_visible
@@ -37,16 +40,16 @@ def convert_deal(deal_id: int):
         flash(str(error), "error")
         return redirect(url_for("deals.show", record_id=deal_id), code=303)
     db.session.commit()
-    flash(f"“{result.lead.title}” is now a lead; the deal is in the trash." if result.created
-          else "This deal was already converted to this lead.")
+    flash(_("“%(title)s” is now a lead; the deal is in the trash.", title=result.lead.title) if result.created
+          else _("This deal was already converted to this lead."))
     return redirect(url_for("leads.show", record_id=result.lead.id), code=303)
 
 
 def _confirm_deal_conversion(deal):
     if not (may_convert_deals(db.session, current_user) and can_edit(current_user, deal)):
-        abort(403, "You may not convert this deal to a lead.")
+        abort(403, _("You may not convert this deal to a lead."))
     if deal.deleted_at is not None:
-        flash("This deal is in the trash: restore it before converting it.", "error")
+        flash(_("This deal is in the trash: restore it before converting it."), "error")
         return redirect(url_for("deals.show", record_id=deal.id), code=303)
     return render("pipeline/convert_deal.html", "convert_deal", deal=deal)
 
@@ -56,7 +59,7 @@ def _confirm_deal_conversion(deal):
 def convert_deals():
     """Convert the selected deals, or all the filter matches, after a confirmation (a job if large)."""
     if not may_convert_deals(db.session, current_user):
-        abort(403, "You may not convert deals to leads.")
+        abort(403, _("You may not convert deals to leads."))
     args = _selection(request.form)
     ids = _convertible_ids(args)
     if not ids:
@@ -71,7 +74,7 @@ def convert_deals():
 def _convertible_ids(args: MultiDict | None) -> list[int]:
     """The deal ids to convert; an empty list (with a message) when there are none."""
     if args is None:
-        flash("Select the deals to convert, or tick “Select all” to convert the whole filter result.", "error")
+        flash(_("Select the deals to convert, or tick “Select all” to convert the whole filter result."), "error")
         return []
     try:
         ids = deal_ids_for(db.session, parse_filter(db.session, DEAL, args, current_user), current_user)
@@ -79,7 +82,7 @@ def _convertible_ids(args: MultiDict | None) -> list[int]:
         flash(str(error), "error")
         return []
     if not ids:
-        flash("None of these deals can be converted: they are gone or not yours to change.", "error")
+        flash(_("None of these deals can be converted: they are gone or not yours to change."), "error")
     return ids
 
 
@@ -116,10 +119,10 @@ def convert_lead_dialog(lead_id: int):
     """The Convert dialog of a lead; converting twice creates nothing twice."""
     lead = get_visible(LEAD, lead_id)
     if lead.converted_at is not None:
-        flash("This lead was already converted.")
+        flash(_("This lead was already converted."))
         return redirect(url_for("leads.show", record_id=lead.id), code=303)
     if not can_edit(current_user, lead):
-        abort(403, "You can view this lead but not convert it.")
+        abort(403, _("You can view this lead but not convert it."))
     form = build_convert_form(db.session, lead, current_user)
     leads, deals = similar_records(db.session, lead, current_user)
     error = None
@@ -146,7 +149,7 @@ def _convert_lead(lead, form):
         db.session.rollback()
         return None, str(error)
     db.session.commit()
-    flash(f"Lead converted into {_became(result)}.")
+    flash(_("Lead converted into %(made)s.", made=_became(result)))
     target = result.deal or result.contact or result.organization or lead
     return redirect(url_for(record_type_of(target).endpoint, record_id=target.id), code=303), None
 
@@ -157,6 +160,7 @@ def merge_url(ids: list[int]) -> str:
 
 
 def _became(result) -> str:
-    parts = [f"{label} “{getattr(r, 'title', None) or r.name}”" for r, label in
-             ((result.contact, "contact"), (result.organization, "organization"), (result.deal, "deal")) if r]
-    return ", ".join(parts) or "nothing new (marked converted)"
+    parts = [label % {"name": getattr(r, "title", None) or r.name} for r, label in
+             ((result.contact, _("contact “%(name)s”")), (result.organization, _("organization “%(name)s”")),
+              (result.deal, _("deal “%(name)s”"))) if r]
+    return format_list(parts, locale=current_locale()) if parts else _("nothing new (marked converted)")

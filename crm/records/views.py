@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from crm.extensions import db
+from crm.i18n import _, ngettext
 from crm.models import LeadStatus, Note, Pipeline, Territory
 from crm.models.engagement import ACTIVITY_KINDS
 from crm.models.mixins import utcnow
@@ -86,16 +87,16 @@ def get_visible(rtype: RecordType, record_id: int):
     if record is None:
         abort(404)
     if not can_view(current_user, record):
-        abort(403, f"You cannot see this {rtype.label.lower()}: it belongs to someone else.")
+        abort(403, _("You cannot see this record: it belongs to someone else."))
     return record
 
 
 def get_editable(rtype: RecordType, record_id: int):
     record = get_visible(rtype, record_id)
     if not can_edit(current_user, record):
-        abort(403, f"You can view this {rtype.label.lower()} but not change it.")
+        abort(403, _("You can view this record but not change it."))
     if getattr(record, "converted_at", None) is not None:
-        abort(403, "This lead was converted and is read-only.")
+        abort(403, _("This lead was converted and is read-only."))
     return record
 
 
@@ -152,7 +153,7 @@ def new_record(rtype: RecordType):
             form.owner.errors.append(str(error))
         else:
             db.session.commit()
-            flash(f"{rtype.label} “{getattr(record, rtype.title_column)}” created.")
+            flash(_created(rtype, getattr(record, rtype.title_column)))
             _warn_of_duplicates(rtype, record)
             return redirect(url_for(rtype.endpoint, record_id=record.id), code=303)
     return render("records/new.html", "record_form", rtype=rtype, form=form,
@@ -182,7 +183,8 @@ def edit_record(rtype: RecordType, record_id: int):
             form.owner.errors.append(str(error))
         else:
             db.session.commit()
-            flash(f"Saved {len(changes)} change{'s' if len(changes) != 1 else ''}." if changes else "Nothing changed.")
+            flash(ngettext("Saved %(num)s change.", "Saved %(num)s changes.", len(changes)) if changes
+                  else _("Nothing changed."))
             page = url_for(rtype.endpoint, record_id=record.id)
             if wants_fragment():  # the record page again, at its own URL (a reload must not reopen the form)
                 return _show(rtype, record, "record_main", push_url=page)
@@ -196,7 +198,7 @@ def trash(rtype: RecordType, record_id: int):
     record = get_editable(rtype, record_id)
     trash_record(db.session, record, current_user)
     db.session.commit()
-    flash(f"{rtype.label} moved to the trash. You can restore it from there.")
+    flash(_("Moved to the trash. You can restore it from there."))
     return redirect(url_for(rtype.endpoint, record_id=record.id), code=303)
 
 
@@ -261,3 +263,14 @@ def _change_child(rtype: RecordType, record, change, *args):
     # The change wrote a history event: the timeline beside the swapped column follows, out of band.
     return render("records/show.html", "record_side", oob_blocks=("timeline",), timeline_oob=True,
                   **_show_context(rtype, record))
+
+
+def _created(rtype: RecordType, title: str) -> str:
+    """'Lead “Acme roof” created.': one sentence per type, so each language inflects its noun."""
+    if rtype.name == "lead":
+        return _("Lead “%(title)s” created.", title=title)
+    if rtype.name == "deal":
+        return _("Deal “%(title)s” created.", title=title)
+    if rtype.name == "contact":
+        return _("Contact “%(title)s” created.", title=title)
+    return _("Organization “%(title)s” created.", title=title)
