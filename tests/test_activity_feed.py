@@ -8,24 +8,25 @@ from crm.services import admin as admin_service
 from crm.services import history, lead_statuses
 
 
-def add_budget_code(admin):
-    admin_service.add_custom_field(db.session, admin, {"record_type": "lead", "key": "budget_code",
-                                                       "label": "Budget code", "kind": "text", "choices": ""})
+def add_cost_centre(admin):
+    """A custom field the demo data does not have."""
+    admin_service.add_custom_field(db.session, admin, {"record_type": "lead", "key": "cost_centre",
+                                                       "label": "Cost centre", "kind": "text", "choices": ""})
     db.session.commit()
 
 
 def test_the_feed_shows_an_added_custom_field_as_plain_text(client, auth, admin):
-    add_budget_code(admin)
+    add_cost_centre(admin)
     auth.login()
     page = client.get("/activity")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
-    assert "added custom field “Budget code” to leads" in text
+    assert "added custom field “Cost centre” to leads" in text
     assert "custom_fields" not in text and "custom_field #" not in text
 
 
 def test_every_kind_of_admin_event_renders_in_the_feed_and_its_fragment(client, auth, admin, rep):
-    add_budget_code(admin)
+    add_cost_centre(admin)
     lead_statuses.add_status(db.session, admin, "Parked", "open")
     admin_service.add_team(db.session, admin, "West")
     admin_service.save_user(db.session, admin, {"email": rep.email, "role": Role.MANAGER}, rep)
@@ -45,11 +46,11 @@ def test_every_kind_of_admin_event_renders_in_the_feed_and_its_fragment(client, 
 
 
 def test_a_rep_sees_the_feed_after_an_admin_changed_settings(client, auth, admin):
-    add_budget_code(admin)
+    add_cost_centre(admin)
     auth.login("rep1@example.com")
     page = client.get("/activity")
     assert page.status_code == 200 and "Activity" in page.text
-    assert "Budget code" not in page.text  # an admin's settings are not news for a rep
+    assert "Cost centre" not in page.text  # an admin's settings are not news for a rep
 
 
 def feed_size(viewer) -> int:

@@ -26,6 +26,7 @@ def deal_with_children(owner: User | None = None) -> Deal:
     deal.custom = {"fleet_size": 40}
     db.session.execute(Activity.__table__.delete().where(Activity.deal_id == deal.id))
     db.session.execute(Note.__table__.delete().where(Note.deal_id == deal.id))
+    db.session.execute(EmailMessage.__table__.delete().where(EmailMessage.deal_id == deal.id))
     now = utcnow()
     db.session.add_all([
         Note(deal_id=deal.id, body="Wants 40 vans"), Note(deal_id=deal.id, body="Budget approved"),
