@@ -73,6 +73,10 @@ def test_a_field_added_to_the_registry_is_everywhere(client, auth, admin):
                                           "duplicates": "create"})
     assert lead("From the file").nickname == "Csvy"
 
+    exported = client.get("/leads/export?format=csv&q=From the file").get_data(as_text=True).lstrip("\ufeff")
+    header, row = exported.splitlines()[:2]
+    assert "Nickname" in header.split(",") and "Csvy" in row.split(",")
+
     a, b = lead("From the form"), lead("From the API")
     panel = client.get(f"/leads/merge?ids={a.id},{b.id}").get_data(as_text=True)
     assert "Nickname" in panel and 'name="pick_nickname"' in panel
@@ -97,7 +101,7 @@ def _copy_with_added_field(target: Path) -> None:
 
 def test_adding_a_field_is_one_change_in_the_registry(tmp_path):
     """Adds a lead field in a copy of the app and sees it in the form, list, API (and its OpenAPI
-    schema), import and merge (there is no export yet)."""
+    schema), import, export and merge."""
     _copy_with_added_field(tmp_path)
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",

@@ -27,9 +27,10 @@ class LegendEntry:
 
 def legend(session: Session, rtype: RecordType) -> list[LegendEntry]:
     """Pin colours: one per lead status or deal stage, in pipeline order."""
-    if rtype.name == "lead":
+    source = rtype.position_field.choices if rtype.position else None
+    if source == "lead_status":
         rows = session.execute(lead_statuses.ordered().with_only_columns(LeadStatus.id, LeadStatus.name)).all()
-    elif rtype.name == "deal":
+    elif source == "stage":
         rows = session.execute(select(Stage.id, Pipeline.name + ": " + Stage.name).join(Pipeline)
                                .order_by(Pipeline.position, Stage.position)).all()
     else:
