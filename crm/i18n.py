@@ -5,7 +5,7 @@ constants, form labels, error messages raised from services) and `ngettext` (plu
 get `_`, `gettext` and `ngettext` from Flask-Babel's Jinja extension.
 """
 from flask import Flask, has_request_context, request
-from flask_babel import Babel, get_translations, gettext as _, lazy_gettext as _l, refresh
+from flask_babel import Babel, force_locale as in_language, get_translations, gettext as _, lazy_gettext as _l, refresh
 from flask_login import current_user
 
 LANGUAGES = ("en", "es", "it", "fa", "sv", "fr")
@@ -16,8 +16,8 @@ LANGUAGE_NAMES = {"en": "English", "es": "Español", "it": "Italiano", "fa": "ف
 
 babel = Babel()
 
-__all__ = ["LANGUAGES", "LANGUAGE_NAMES", "RIGHT_TO_LEFT", "babel", "init_app", "select_locale", "_", "_l",
-           "ngettext"]
+__all__ = ["LANGUAGES", "LANGUAGE_NAMES", "RIGHT_TO_LEFT", "babel", "in_language", "init_app", "select_locale",
+           "_", "_l", "ngettext"]
 
 
 def init_app(app: Flask) -> None:

@@ -3,7 +3,7 @@ lead carries, linked with the person's email and phone."""
 from datetime import datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from crm.extensions import db
 from crm.models import Contact, Deal, EmailMessage, HistoryEvent, Lead, Organization
@@ -16,8 +16,10 @@ HTMX = {"HX-Request": "true"}
 
 
 def open_lead(owner_email: str = "rep1@example.com") -> Lead:
+    """An open lead of that owner without any logged email yet (the demo data logs some)."""
     return db.session.scalar(select(Lead).where(Lead.owner_id == user(owner_email).id, Lead.deleted_at.is_(None),
-                                                Lead.converted_at.is_(None)).order_by(Lead.id))
+                                                Lead.converted_at.is_(None), ~exists().where(EmailMessage.lead_id == Lead.id))
+                             .order_by(Lead.id))
 
 
 def test_logging_an_email_stores_it_and_writes_history(app, admin):

@@ -52,5 +52,5 @@ def deep_leads_page(bench: Bench) -> list[Result]:
         sql_s = timed(lambda: (conn.execute(sql).all(),
                                conn.execute(text("SELECT count(*) FROM lead WHERE deleted_at IS NULL")).scalar()),
                       repeat=5)
-    return [Result(bench.leads, f"leads list page {page:,} sorted by title", app_s, sql_s,
+    return [Result(bench.leads, f"page {page:,} of all leads, sorted by title", app_s, sql_s,
                    "full request incl. template; floor = plain OFFSET")]

@@ -96,7 +96,7 @@ HAND_WRITTEN = [
 def bulk_deal_to_lead(bench: Bench) -> list[Result]:
     app = bench.app
     with app.app_context():
-        _add_deals("BenchA", BULK)
+        ids = _add_deals("BenchA", BULK)
         _add_deals("BenchB", BULK)
         admin = db.session.scalar(select(User).where(User.email == "admin@example.com"))
         admin_id = admin.id
@@ -105,7 +105,7 @@ def bulk_deal_to_lead(bench: Bench) -> list[Result]:
         with app.app_context():
             job = create_job(db.session, "deal_conversion", db.session.get(User, admin_id),
                              "crm.services.conversion:convert_deals_job", total=BULK,
-                             args=[["q", "BenchA"]], link="/leads/")
+                             ids=ids, link="/leads/")
             run_job(job.id)
             job = db.session.merge(job)
             assert job.status == "done" and job.done == BULK, job.message

@@ -7,11 +7,10 @@ gettext, so each language's header works as soon as its catalog translates the l
 import hashlib
 import unicodedata
 
-from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm.i18n import LANGUAGES
+from crm.i18n import LANGUAGES, in_language
 from crm.models.pools import ImportMapping
 from crm.services.fields import Field, alias_index, normalize
 from crm.services.record_types import RECORD_TYPES
@@ -43,7 +42,7 @@ def label_index(fields: list[Field]) -> dict[str, str]:
     """Normalized label in every language of the app -> field name (the first field of a shared label)."""
     index: dict[str, str] = {}
     for language in LANGUAGES:
-        with force_locale(language):
+        with in_language(language):  # crm.i18n: services translate through it
             for f in fields:
                 index.setdefault(normalize_label(str(f.label)), f.name)
     return index
