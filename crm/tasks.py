@@ -8,7 +8,7 @@ jobs. `make run` and `make serve` start the consumer next to the web server.
 """
 import hashlib
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 from flask import Flask, current_app, has_app_context
@@ -67,11 +67,7 @@ def ping() -> None:
 @huey.task()
 def run_job(job_id: str) -> None:
     """Run the service function the job names, in an app context, marking failure on error."""
-    if has_app_context():
-        _run(job_id)
-        return
-    with _app().app_context():
-        _run(job_id)
+    _in_app_context(_run, job_id)
 
 
 def _run(job_id: str) -> None:
@@ -162,6 +158,15 @@ def reap_on_startup() -> None:
     reap_dead_jobs.call_local()
 
 
+def _in_app_context(work: Callable[[object], None], arg) -> None:
+    """Inline (tests, or a task run from a request) in the current app; in the consumer, in its app."""
+    if has_app_context():
+        work(arg)
+        return
+    with _app().app_context():
+        work(arg)
+
+
 def _app() -> Flask:
     global _worker_app
     if _worker_app is None:
@@ -174,11 +179,7 @@ def _app() -> Flask:
 def deliver_webhook(delivery_id: int) -> None:
     """One attempt at a webhook delivery, on a session of its own; a failure is scheduled again
     with exponential backoff (crm/services/webhooks.py)."""
-    if has_app_context():
-        _deliver(delivery_id)
-        return
-    with _app().app_context():
-        _deliver(delivery_id)
+    _in_app_context(_deliver, delivery_id)
 
 
 def _deliver(delivery_id: int) -> None:
