@@ -38,11 +38,11 @@ def test_merge_a_similar_lead_then_undo_it_after_editing_the_result(page: Page, 
 
     # The oldest lead is kept and the defaults are its values; keeping the other moves them there and back.
     expect(page.get_by_role("heading", name="Merge 2 leads")).to_be_visible()
-    expect(page.get_by_label(f"Keep #{first} as the surviving lead")).to_be_checked()
+    expect(page.get_by_label(f"Keep #{first} as the surviving record")).to_be_checked()
     expect(page.get_by_label(f"Keep phone from #{first}")).to_be_checked()
-    page.get_by_label(f"Keep #{second} as the surviving lead").check()
+    page.get_by_label(f"Keep #{second} as the surviving record").check()
     expect(page.get_by_label(f"Keep phone from #{second}")).to_be_checked()
-    page.get_by_label(f"Keep #{first} as the surviving lead").check()
+    page.get_by_label(f"Keep #{first} as the surviving record").check()
     expect(page.get_by_label(f"Keep phone from #{first}")).to_be_checked()
     page.get_by_label(f"Keep title from #{second}").check()
     page.get_by_role("button", name="Merge", exact=True).click()
