@@ -5,9 +5,9 @@ from flask_login import current_user
 from crm.admin.routes import bp
 from crm.extensions import db
 from crm.i18n import _
-from crm.models import LeadStatus, ScoringRule, Territory
+from crm.models import ScoringRule, Territory
 from crm.rendering import render
-from crm.services import DomainError, scoring
+from crm.services import DomainError, lead_statuses, scoring
 from crm.services.lead_conditions import KINDS, describe
 
 
@@ -25,7 +25,7 @@ def scoring_rules():
     rules = [(r, describe(db.session, r.kind, r.value)) for r in scoring.rules(db.session)]
     return render("admin/scoring.html", "scoring_page", status=422 if error else 200, rules=rules, kinds=KINDS, error=error,
                   form=request.form, territories=db.session.scalars(db.select(Territory).order_by(Territory.name)),
-                  statuses=db.session.scalars(db.select(LeadStatus).order_by(LeadStatus.position)))
+                  statuses=db.session.scalars(lead_statuses.ordered()))
 
 
 @bp.post("/scoring/<int:rule_id>/delete")
